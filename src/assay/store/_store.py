@@ -1,0 +1,191 @@
+"""The results store: one small interface over SQLite (WAL, the default) or PostgreSQL by URL.
+
+Writes are batched by the engine; reads serve the report, which never sees in-memory state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from assay._errors import StoreError
+from assay.store import _schema as schema
+
+Row = dict[str, Any]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Everything the store holds about one run, as plain rows."""
+
+    run: Row
+    tasks: list[Row]
+    samples: list[Row]
+    requests: list[Row]
+    scores: list[Row]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._safe_url = url
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise StoreError(
+                f"--store {url!r}: not a database URL; use sqlite:///path/assay.db or "
+                "postgresql+psycopg://user@host/db"
+            ) from None
+        self._safe_url = parsed.render_as_string(hide_password=True)
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
+        except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+            raise StoreError(f"{self._safe_url}: cannot open the store ({exc})") from None
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            schema.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            message = str(exc.orig if hasattr(exc, "orig") else exc).splitlines()[0]
+            raise StoreError(
+                f"{self._safe_url}: cannot open the store ({message}); check the URL and "
+                "that the database server is running"
+            ) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> Row | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(schema.runs).where(schema.runs.c.run_id == run_id)).first()
+        return dict(row._mapping) if row else None
+
+    def create_run(self, row: Row) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(schema.runs.insert().values(**row))
+
+    def update_run(self, run_id: str, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(schema.runs)
+                .where(schema.runs.c.run_id == run_id)
+                .values(updated=utcnow(), **values)
+            )
+
+    def list_runs(self) -> list[Row]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(schema.runs).order_by(schema.runs.c.created)).all()
+        return [dict(row._mapping) for row in rows]
+
+    # -- tasks and samples -------------------------------------------------------------------
+
+    def save_task(self, task_row: Row, sample_rows: Sequence[Row]) -> None:
+        with self.engine.begin() as conn:
+            self._upsert(conn, schema.tasks, [task_row], ("run_id", "task"))
+            self._insert_ignore(conn, schema.samples, sample_rows, ("run_id", "task", "sample_id"))
+
+    # -- requests and scores ---------------------------------------------------------------
+
+    def load_cache(self, run_id: str) -> dict[str, Row]:
+        """Successful responses of a run by cache key; the newest wins."""
+        table = schema.requests
+        query = (
+            select(table)
+            .where(table.c.run_id == run_id, table.c.error_class.is_(None))
+            .order_by(table.c.id)
+        )
+        with self.engine.connect() as conn:
+            return {row.cache_key: dict(row._mapping) for row in conn.execute(query)}
+
+    def write_batch(self, request_rows: Sequence[Row], score_rows: Sequence[Row]) -> None:
+        try:
+            with self.engine.begin() as conn:
+                if request_rows:
+                    conn.execute(schema.requests.insert(), list(request_rows))
+                if score_rows:
+                    self._upsert(
+                        conn, schema.scores, score_rows, ("run_id", "task", "sample_id", "epoch")
+                    )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{self._safe_url}: write failed ({type(exc).__name__})") from None
+
+    def save_metrics(self, rows: Sequence[Row]) -> None:
+        with self.engine.begin() as conn:
+            self._upsert(conn, schema.metrics, rows, ("run_id", "task", "metric"))
+
+    def read_run(self, run_id: str) -> RunData:
+        run = self.get_run(run_id)
+        if run is None:
+            known = ", ".join(r["run_id"] for r in self.list_runs()[-5:]) or "none"
+            raise StoreError(
+                f"run {run_id!r} is not in {self._safe_url}; recent runs: {known} "
+                "(assay list runs)"
+            )
+        with self.engine.connect() as conn:
+
+            def rows(table: Table, order: Iterable[str]) -> list[Row]:
+                query = select(table).where(table.c.run_id == run_id)
+                query = query.order_by(*(table.c[name] for name in order))
+                return [dict(r._mapping) for r in conn.execute(query)]
+
+            return RunData(
+                run=run,
+                tasks=rows(schema.tasks, ["task"]),
+                samples=rows(schema.samples, ["task", "position"]),
+                requests=rows(schema.requests, ["id"]),
+                scores=rows(schema.scores, ["task", "sample_id", "epoch"]),
+            )
+
+    # -- dialect helpers ---------------------------------------------------------------------
+
+    def _dialect_insert(self, table: Table) -> Any:
+        return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+
+    def _upsert(self, conn: Any, table: Table, rows: Sequence[Mapping[str, Any]],
+                keys: Sequence[str]) -> None:
+        if not rows:
+            return
+        statement = self._dialect_insert(table)
+        columns = {c.name: statement.excluded[c.name] for c in table.c if c.name not in keys}
+        conn.execute(
+            statement.on_conflict_do_update(index_elements=list(keys), set_=columns), list(rows)
+        )
+
+    def _insert_ignore(self, conn: Any, table: Table, rows: Sequence[Mapping[str, Any]],
+                       keys: Sequence[str]) -> None:
+        if not rows:
+            return
+        statement = self._dialect_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        conn.execute(statement, list(rows))
+
+
+def default_store_url(out_dir: str | Path) -> str:
+    return f"sqlite:///{Path(out_dir).resolve() / 'assay.db'}"

@@ -1,0 +1,32 @@
+"""Targets: what is tested. Any object with the `Target` protocol works."""
+
+from assay.targets._fake import FakeTarget
+from assay.targets._file import FileTarget
+from assay.targets._registry import register_target, resolve_target
+from assay.targets._types import (
+    Capabilities,
+    GenerateConfig,
+    Message,
+    Request,
+    Response,
+    Target,
+    Timings,
+    TokenLogprob,
+    Usage,
+)
+
+__all__ = [
+    "Capabilities",
+    "FakeTarget",
+    "FileTarget",
+    "GenerateConfig",
+    "Message",
+    "Request",
+    "Response",
+    "Target",
+    "Timings",
+    "TokenLogprob",
+    "Usage",
+    "register_target",
+    "resolve_target",
+]

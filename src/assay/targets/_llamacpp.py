@@ -1,0 +1,224 @@
+"""A local GGUF model run in-process by llama.cpp (llama-cpp-python).
+
+Generation runs in a worker thread, one request at a time (llama.cpp holds one context), with
+the prompt's KV prefix reused across requests so few-shot prompts are cheap. Logprobs are read
+from the context's last-position logits at each step, so no `logits_all` buffer is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assay._errors import ErrorClass, TargetError, TargetUnavailable
+from assay.targets._types import (
+    Capabilities,
+    Request,
+    Response,
+    Timings,
+    TokenLogprob,
+    Usage,
+)
+
+
+def _import_llama() -> Any:
+    try:
+        import llama_cpp
+    except ImportError:
+        raise TargetUnavailable(
+            "llama-cpp-python is not installed; run: pip install llama-cpp-python"
+        ) from None
+    return llama_cpp
+
+
+class LlamaCppTarget:
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        spec: str | None = None,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+    ) -> None:
+        self._path = Path(model_path)
+        self._spec = spec or f"gguf:{self._path}"
+        self._n_ctx = n_ctx
+        self._n_threads = n_threads
+        self._llm: Any = None
+        self._lock = threading.Lock()
+        self._formatter: Any = None
+
+    @property
+    def spec(self) -> str:
+        return self._spec
+
+    @property
+    def model(self) -> str:
+        return self._path.name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(chat=True, completion=True, logprobs=True, streaming=True)
+
+    @property
+    def max_concurrency(self) -> int:
+        return 1
+
+    async def start(self) -> None:
+        if self._llm is None:
+            await asyncio.to_thread(self._load)
+
+    def _load(self) -> None:
+        llama_cpp = _import_llama()
+        if not self._path.is_file():
+            raise TargetUnavailable(f"{self._path}: GGUF file not found; pass gguf:<path>")
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(self._path),
+                n_ctx=self._n_ctx,
+                n_threads=self._n_threads,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise TargetUnavailable(f"{self._path}: llama.cpp cannot load it ({exc})") from None
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if template:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            vocab = self._llm
+            self._formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=vocab.detokenize([vocab.token_eos()]).decode(errors="ignore"),
+                bos_token=vocab.detokenize([vocab.token_bos()]).decode(errors="ignore"),
+            )
+
+    async def close(self) -> None:
+        llm, self._llm = self._llm, None
+        if llm is not None:
+            await asyncio.to_thread(llm.close)
+
+    async def send(self, request: Request) -> Response:
+        if self._llm is None:
+            raise TargetError("target not started", error_class=ErrorClass.CONNECTION)
+        return await asyncio.to_thread(self._generate, request)
+
+    # -- generation (worker thread) ------------------------------------------------------------
+
+    def _tokens(self, request: Request) -> tuple[list[int], tuple[str, ...]]:
+        llm = self._llm
+        if request.mode == "completion":
+            return llm.tokenize(request.prompt.encode(), add_bos=True, special=False), ()
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        if self._formatter is None:
+            text = "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant:"
+            return llm.tokenize(text.encode(), add_bos=True, special=False), ("\nuser:",)
+        rendered = self._formatter(messages=messages)
+        stops = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop or ""]
+        tokens = llm.tokenize(rendered.prompt.encode(), add_bos=False, special=True)
+        return tokens, tuple(s for s in stops if s)
+
+    def _generate(self, request: Request) -> Response:
+        with self._lock:
+            started = time.perf_counter()
+            config = request.config
+            tokens, template_stops = self._tokens(request)
+            if len(tokens) + config.max_tokens > self._n_ctx:
+                raise TargetError(
+                    f"prompt of {len(tokens)} tokens + max_tokens {config.max_tokens} exceeds "
+                    f"the context of {self._n_ctx}",
+                    error_class=ErrorClass.TRUNCATED,
+                )
+            if config.seed is not None:
+                self._llm.set_seed(config.seed)
+            return self._decode(tokens, request, template_stops, started)
+
+    def _decode(
+        self, prompt: list[int], request: Request, template_stops: tuple[str, ...], started: float
+    ) -> Response:
+        llm = self._llm
+        config = request.config
+        stops = (*config.stop, *template_stops)
+        eos = {llm.token_eos(), *_end_of_turn_tokens(llm)}
+        out_tokens: list[int] = []
+        times: list[float] = []
+        logprobs: list[TokenLogprob] = []
+        finish = "length"
+        text = ""
+        generator = llm.generate(
+            prompt,
+            temp=config.temperature,
+            top_p=config.top_p if config.top_p is not None else 1.0,
+            top_k=0 if config.temperature > 0 else 40,
+            min_p=0.0,
+            repeat_penalty=1.0,
+        )
+        for token in generator:
+            if config.top_logprobs is not None:
+                logprobs.append(self._logprob(token, config.top_logprobs))
+            if token in eos:
+                finish = "stop"
+                break
+            out_tokens.append(token)
+            times.append(time.perf_counter() - started)
+            text = llm.detokenize(out_tokens).decode("utf-8", errors="ignore")
+            cut = _first_stop(text, stops)
+            if cut is not None:
+                text, finish = text[:cut], "stop"
+                break
+            if len(out_tokens) >= config.max_tokens:
+                break
+        generator.close()
+        return Response(
+            text=text,
+            finish_reason=finish,
+            usage=Usage(
+                prompt_tokens=len(prompt), completion_tokens=len(out_tokens), source="server"
+            ),
+            timings=Timings(
+                ttft_s=times[0] if times else None,
+                token_times_s=tuple(times),
+                e2e_s=time.perf_counter() - started,
+            ),
+            logprobs=tuple(logprobs) if config.top_logprobs is not None else None,
+        )
+
+    def _logprob(self, token: int, top_k: int) -> TokenLogprob:
+        """Log-softmax of the logits that produced `token` (the context's last position)."""
+        import llama_cpp
+
+        llm = self._llm
+        pointer = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
+        logits = np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),)).astype(np.float64)
+        peak = float(logits.max())
+        log_norm = peak + math.log(float(np.exp(logits - peak).sum()))
+        top = np.argpartition(logits, -top_k)[-top_k:] if top_k > 0 else np.array([], int)
+        top = top[np.argsort(-logits[top])]
+        return TokenLogprob(
+            token=_piece(llm, token),
+            logprob=float(logits[token]) - log_norm,
+            top=tuple((_piece(llm, int(t)), float(logits[t]) - log_norm) for t in top),
+        )
+
+
+def _piece(llm: Any, token: int) -> str:
+    return str(llm.detokenize([token]).decode("utf-8", errors="replace"))
+
+
+def _end_of_turn_tokens(llm: Any) -> list[int]:
+    found = []
+    for marker in (b"<end_of_turn>", b"<|eot_id|>", b"<|im_end|>"):
+        ids = llm.tokenize(marker, add_bos=False, special=True)
+        if len(ids) == 1:
+            found.append(ids[0])
+    return found
+
+
+def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:
+    positions = [text.find(s) for s in stops if s and s in text]
+    return min(positions) if positions else None

@@ -1,0 +1,397 @@
+"""Any OpenAI-compatible server: chat and raw completions, streamed with per-chunk arrival times.
+
+Works with vLLM, SGLang, llama.cpp server, Ollama and hosted APIs. The API key is read from
+ASSAY_API_KEY or OPENAI_API_KEY, sent only in the Authorization header and never recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from assay._errors import ErrorClass, TargetError, TargetUnavailable
+from assay.targets._types import (
+    Capabilities,
+    Request,
+    Response,
+    Timings,
+    TokenLogprob,
+    Usage,
+)
+
+API_KEY_ENV = ("ASSAY_API_KEY", "OPENAI_API_KEY")
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    connect_timeout_s: float = 10.0
+    # A stream that delivers nothing for this long is a stall: classified as a timeout.
+    read_timeout_s: float = 120.0
+    total_timeout_s: float = 900.0
+
+
+def normalise_base_url(base_url: str) -> str:
+    url = base_url.rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise TargetUnavailable(
+            f"{base_url}: not an http(s) URL; write openai:http://host:port/v1[#model]"
+        )
+    return url if parts.path else url + "/v1"
+
+
+def api_key_from_env() -> str | None:
+    for name in API_KEY_ENV:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+class OpenAITarget:
+    def __init__(
+        self,
+        base_url: str,
+        model: str | None = None,
+        *,
+        limits: HttpLimits | None = None,
+        max_concurrency: int = 256,
+    ) -> None:
+        self._base_url = normalise_base_url(base_url)
+        self._model = model or ""
+        self._model_given = bool(model)
+        self._limits = limits or HttpLimits()
+        self._max_concurrency = max_concurrency
+        self._capabilities = Capabilities()
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def spec(self) -> str:
+        return f"openai:{self._base_url}" + (f"#{self._model}" if self._model_given else "")
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    @property
+    def max_concurrency(self) -> int:
+        return self._max_concurrency
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        headers = {"Content-Type": "application/json"}
+        key = api_key_from_env()
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        timeout = aiohttp.ClientTimeout(
+            total=self._limits.total_timeout_s,
+            sock_connect=self._limits.connect_timeout_s,
+            sock_read=self._limits.read_timeout_s,
+        )
+        connector = aiohttp.TCPConnector(limit=self._max_concurrency, limit_per_host=0)
+        self._session = aiohttp.ClientSession(
+            headers=headers, timeout=timeout, connector=connector
+        )
+        if not self._model:
+            self._model = await self._first_model()
+        self._capabilities = await self._probe()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _first_model(self) -> str:
+        url = f"{self._base_url}/models"
+        body = await self._get_json(url)
+        models = body.get("data") if isinstance(body, dict) else None
+        if not models or not isinstance(models, list) or "id" not in models[0]:
+            raise TargetUnavailable(f"{url}: lists no model; name one as openai:<url>#<model>")
+        return str(models[0]["id"])
+
+    async def _get_json(self, url: str) -> Any:
+        assert self._session is not None
+        try:
+            async with self._session.get(url) as resp:
+                if resp.status in (401, 403):
+                    raise TargetUnavailable(
+                        f"{url}: HTTP {resp.status}, the API key was refused; set ASSAY_API_KEY"
+                    )
+                if resp.status >= 400:
+                    raise TargetUnavailable(
+                        f"{url}: HTTP {resp.status}; check the base URL (it usually ends in /v1)"
+                    )
+                return await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as exc:
+            raise TargetUnavailable(
+                f"{url}: cannot reach the server ({type(exc).__name__}); is it running?"
+            ) from None
+
+    async def _probe(self) -> Capabilities:
+        """One tiny request per mode tells what the server offers; recorded in the manifest."""
+        probe_completion = await self._probe_once(
+            "completions", {"prompt": "Hello", "logprobs": 1}
+        )
+        probe_chat = await self._probe_once(
+            "chat/completions", {"messages": [{"role": "user", "content": "Hello"}]}
+        )
+        if probe_completion is None and probe_chat is None:
+            raise TargetUnavailable(
+                f"{self._base_url}: neither /completions nor /chat/completions answered "
+                f"for model {self._model!r}; check the URL and the model name"
+            )
+        logprobs = bool(probe_completion and (probe_completion.get("choices") or [{}])[0].get(
+            "logprobs"
+        ))
+        return Capabilities(
+            chat=probe_chat is not None,
+            completion=probe_completion is not None,
+            logprobs=logprobs,
+            streaming=True,
+            tools=False,
+        )
+
+    async def _probe_once(self, path: str, extra: dict[str, Any]) -> dict[str, Any] | None:
+        assert self._session is not None
+        url = f"{self._base_url}/{path}"
+        body = {"model": self._model, "max_tokens": 1, "temperature": 0.0, **extra}
+        for attempt in range(4):
+            try:
+                async with self._session.post(url, json=body) as resp:
+                    if resp.status in (401, 403):
+                        raise TargetUnavailable(
+                            f"{url}: HTTP {resp.status}, the API key was refused; "
+                            "set ASSAY_API_KEY"
+                        )
+                    if resp.status == 429 or resp.status >= 500:
+                        await asyncio.sleep(0.2 * 2**attempt)
+                        continue
+                    if resp.status >= 400:
+                        return None
+                    parsed = await resp.json(content_type=None)
+                    return parsed if isinstance(parsed, dict) else None
+            except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError):
+                await asyncio.sleep(0.2 * 2**attempt)
+        return None
+
+    # -- requests --------------------------------------------------------------------------
+
+    def _body(self, request: Request) -> tuple[str, dict[str, Any]]:
+        config = request.config
+        body: dict[str, Any] = {
+            "model": self._model,
+            "max_tokens": config.max_tokens,
+            "temperature": config.temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if config.top_p is not None:
+            body["top_p"] = config.top_p
+        if config.stop:
+            body["stop"] = list(config.stop)
+        if config.seed is not None:
+            body["seed"] = config.seed
+        if request.mode == "chat":
+            body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+            if config.top_logprobs is not None:
+                body["logprobs"] = True
+                body["top_logprobs"] = config.top_logprobs
+            return "chat/completions", body
+        body["prompt"] = request.prompt
+        if config.top_logprobs is not None:
+            body["logprobs"] = config.top_logprobs
+        return "completions", body
+
+    async def send(self, request: Request) -> Response:
+        if self._session is None:
+            raise TargetError("target not started", error_class=ErrorClass.CONNECTION)
+        path, body = self._body(request)
+        url = f"{self._base_url}/{path}"
+        started = time.perf_counter()
+        try:
+            async with self._session.post(url, json=body) as resp:
+                if resp.status >= 400:
+                    raise await _http_error(resp)
+                stream = _StreamState(started, chat=request.mode == "chat")
+                async for raw_line in resp.content:
+                    if stream.feed(raw_line):
+                        break
+                return stream.finish(resp.status)
+        except TargetError:
+            raise
+        except TimeoutError:
+            raise TargetError(
+                f"{url}: no data for {self._limits.read_timeout_s:g}s",
+                error_class=ErrorClass.TIMEOUT,
+            ) from None
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
+            raise TargetError(
+                f"{url}: stream broken ({type(exc).__name__})",
+                error_class=ErrorClass.STREAM_BROKEN,
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise TargetError(
+                f"{url}: {type(exc).__name__}", error_class=ErrorClass.CONNECTION
+            ) from None
+
+
+async def _http_error(resp: aiohttp.ClientResponse) -> TargetError:
+    text = (await resp.text())[:300]
+    status = resp.status
+    if status == 429:
+        return TargetError(
+            f"HTTP 429: {text}",
+            error_class=ErrorClass.RATE_LIMITED,
+            status=status,
+            retry_after_s=_retry_after(resp.headers.get("Retry-After")),
+        )
+    if "content_filter" in text or "content_policy" in text:
+        return TargetError(f"HTTP {status}: {text}", error_class=ErrorClass.CONTENT_FILTER,
+                           status=status)
+    error_class = ErrorClass.HTTP_5XX if status >= 500 else ErrorClass.HTTP_4XX
+    return TargetError(
+        f"HTTP {status}: {text}",
+        error_class=error_class,
+        status=status,
+        retry_after_s=_retry_after(resp.headers.get("Retry-After")),
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # HTTP-date form: fall back to our own backoff
+
+
+class _StreamState:
+    """Accumulates one server-sent-events stream and the arrival time of every content chunk."""
+
+    def __init__(self, started: float, *, chat: bool) -> None:
+        self.started = started
+        self.chat = chat
+        self.parts: list[str] = []
+        self.token_times: list[float] = []
+        self.logprobs: list[TokenLogprob] = []
+        self.finish_reason: str | None = None
+        self.usage: dict[str, Any] | None = None
+        self.done = False
+
+    def feed(self, raw_line: bytes) -> bool:
+        """Consume one line; True once the stream said [DONE]."""
+        line = raw_line.strip()
+        if not line.startswith(b"data:"):
+            return False
+        data = line[5:].strip()
+        if data == b"[DONE]":
+            self.done = True
+            return True
+        now = time.perf_counter() - self.started
+        try:
+            event = json.loads(data)
+        except json.JSONDecodeError:
+            raise TargetError(
+                f"malformed stream event: {data[:120]!r}", error_class=ErrorClass.MALFORMED
+            ) from None
+        if not isinstance(event, dict):
+            raise TargetError("malformed stream event", error_class=ErrorClass.MALFORMED)
+        if "error" in event:
+            raise TargetError(
+                f"server error in stream: {str(event['error'])[:200]}",
+                error_class=ErrorClass.STREAM_BROKEN,
+            )
+        if event.get("usage"):
+            self.usage = event["usage"]
+        for choice in event.get("choices") or ():
+            self._choice(choice, now)
+        return False
+
+    def _choice(self, choice: dict[str, Any], now: float) -> None:
+        text = (choice.get("delta") or {}).get("content") if self.chat else choice.get("text")
+        if text:
+            self.parts.append(text)
+            self.token_times.append(now)
+        if choice.get("finish_reason"):
+            self.finish_reason = choice["finish_reason"]
+        logprobs = choice.get("logprobs")
+        if logprobs:
+            self.logprobs.extend(_parse_logprobs(logprobs))
+
+    def finish(self, status: int) -> Response:
+        if not self.done and self.finish_reason is None:
+            raise TargetError(
+                "stream ended before [DONE]", error_class=ErrorClass.STREAM_BROKEN, status=status
+            )
+        if self.finish_reason == "content_filter":
+            raise TargetError("content filter", error_class=ErrorClass.CONTENT_FILTER)
+        e2e = time.perf_counter() - self.started
+        return Response(
+            text="".join(self.parts),
+            finish_reason=self.finish_reason,
+            usage=self._usage(),
+            timings=Timings(
+                ttft_s=self.token_times[0] if self.token_times else None,
+                token_times_s=tuple(self.token_times),
+                e2e_s=e2e,
+            ),
+            logprobs=tuple(self.logprobs) if self.logprobs else None,
+            http_status=status,
+        )
+
+    def _usage(self) -> Usage:
+        if self.usage:
+            return Usage(
+                prompt_tokens=self.usage.get("prompt_tokens"),
+                completion_tokens=self.usage.get("completion_tokens"),
+                source="server",
+            )
+        # Without server usage, count streamed content chunks (one per token on most servers).
+        return Usage(completion_tokens=len(self.token_times), source="client")
+
+
+def _parse_logprobs(logprobs: dict[str, Any]) -> list[TokenLogprob]:
+    if "content" in logprobs:  # chat format
+        return [
+            TokenLogprob(
+                token=item.get("token", ""),
+                logprob=float(item.get("logprob", float("-inf"))),
+                top=tuple(
+                    (alt.get("token", ""), float(alt.get("logprob", float("-inf"))))
+                    for alt in item.get("top_logprobs") or ()
+                ),
+            )
+            for item in logprobs.get("content") or ()
+        ]
+    tokens = logprobs.get("tokens") or []
+    values = logprobs.get("token_logprobs") or []
+    tops = logprobs.get("top_logprobs") or []
+    parsed = []
+    for index, token in enumerate(tokens):
+        value = values[index] if index < len(values) and values[index] is not None else -1e9
+        top = tops[index] if index < len(tops) and tops[index] else {}
+        parsed.append(
+            TokenLogprob(
+                token=token,
+                logprob=float(value),
+                top=tuple((str(k), float(v)) for k, v in top.items()),
+            )
+        )
+    return parsed

@@ -1,0 +1,156 @@
+"""Values that travel between the engine and a target, and the Target protocol.
+
+Requests and responses are frozen records: the engine builds a request, a target turns it into
+a response, the store keeps both. Times are seconds on the monotonic clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from assay._errors import ErrorClass
+
+Role = Literal["system", "user", "assistant", "tool"]
+Mode = Literal["chat", "completion"]
+UsageSource = Literal["server", "client", "none"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """Generation parameters; part of the cache key."""
+
+    max_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    # Number of top alternatives per generated token to return (None: no logprobs).
+    top_logprobs: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "stop": list(self.stop),
+            "seed": self.seed,
+            "top_logprobs": self.top_logprobs,
+        }
+
+
+@dataclass(frozen=True)
+class Request:
+    """One call to a target: a raw prompt (completion) or a conversation (chat)."""
+
+    mode: Mode
+    config: GenerateConfig
+    prompt: str = ""
+    messages: tuple[Message, ...] = ()
+    # Which sample asked; used by answer-file targets, not part of the payload.
+    sample_id: str = ""
+    sample_input: str = ""
+
+    def payload(self) -> dict[str, Any]:
+        """The rendered request as it is cached and stored (no transport details)."""
+        body: dict[str, Any] = {"mode": self.mode, **self.config.as_dict()}
+        if self.mode == "chat":
+            body["messages"] = [{"role": m.role, "content": m.content} for m in self.messages]
+        else:
+            body["prompt"] = self.prompt
+        return body
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Client-side timings of one request, relative to the moment it was sent.
+
+    `token_times_s` holds the arrival time of every streamed content chunk (one per token for
+    servers that stream token by token); `ttft_s` is the first of them.
+    """
+
+    queue_s: float = 0.0
+    ttft_s: float | None = None
+    token_times_s: tuple[float, ...] = ()
+    e2e_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    source: UsageSource = "none"
+
+
+@dataclass(frozen=True)
+class Response:
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    timings: Timings = field(default_factory=Timings)
+    logprobs: tuple[TokenLogprob, ...] | None = None
+    error: ErrorClass | None = None
+    error_detail: str | None = None
+    http_status: int | None = None
+    attempts: int = 1
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Capabilities(BaseModel):
+    """What a target can do, probed once and recorded in the run manifest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chat: bool = True
+    completion: bool = True
+    logprobs: bool = False
+    streaming: bool = False
+    tools: bool = False
+
+
+@runtime_checkable
+class Target(Protocol):
+    """Anything that answers requests. `send` raises `TargetError` on failure."""
+
+    @property
+    def spec(self) -> str:
+        """The target string a user would write (never contains a secret)."""
+        ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def max_concurrency(self) -> int:
+        """Upper bound on requests in flight that the target itself tolerates."""
+        ...
+
+    async def start(self) -> None:
+        """Connect, load weights, probe capabilities. Raises TargetUnavailable."""
+        ...
+
+    async def send(self, request: Request) -> Response: ...
+
+    async def close(self) -> None: ...

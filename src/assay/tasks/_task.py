@@ -1,0 +1,88 @@
+"""Task = dataset + solvers + scorer, and the registry that finds tasks by name."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from assay._errors import SpecError
+from assay.tasks._types import Sample, Scorer, Solver
+from assay.targets._types import GenerateConfig
+
+Dimension = Literal[
+    "knowledge",
+    "reasoning_math",
+    "code",
+    "instruction_following",
+    "truthfulness",
+    "multilingual",
+    "tool_use",
+    "long_context",
+]
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    seed: int = 0
+    data_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    dimension: Dimension
+    dataset: Callable[[TaskContext], Sequence[Sample]]
+    solvers: tuple[Solver, ...]
+    scorer: Scorer
+    metric: str = "accuracy"
+    description: str = ""
+    config: GenerateConfig = field(default_factory=GenerateConfig)
+    # "auto": raw completion when the target offers it (base models), else chat.
+    mode: Literal["auto", "chat", "completion"] = "auto"
+
+
+def dataset_hash(samples: Sequence[Sample]) -> str:
+    digest = hashlib.sha256()
+    for sample in samples:
+        digest.update(sample.id.encode())
+    return digest.hexdigest()[:16]
+
+
+TaskFactory = Callable[[], Task]
+_TASKS: dict[str, TaskFactory] = {}
+
+
+def register_task(name: str) -> Callable[[TaskFactory], TaskFactory]:
+    def decorate(factory: TaskFactory) -> TaskFactory:
+        _TASKS[name] = factory
+        return factory
+
+    return decorate
+
+
+def _load_builtin_tasks() -> None:
+    # Imported on first use, not at import time of assay.
+    from assay.tasks import _quick  # noqa: F401
+
+
+def task_names() -> list[str]:
+    _load_builtin_tasks()
+    return sorted(_TASKS)
+
+
+def get_task(name: str) -> Task:
+    _load_builtin_tasks()
+    factory = _TASKS.get(name)
+    if factory is None:
+        raise SpecError(did_you_mean("task", name, sorted(_TASKS), "assay list tasks"))
+    return factory()
+
+
+def did_you_mean(kind: str, name: str, known: Sequence[str], listing: str) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    return f"unknown {kind} {name!r}: {hint}known: {', '.join(known)} ({listing})"

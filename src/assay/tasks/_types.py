@@ -1,0 +1,96 @@
+"""Samples, per-sample state, and the Solver/Scorer protocols that join the pipeline.
+
+A sample's id is a hash of its content, so results join across runs and seeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Protocol
+
+from assay.targets._types import Capabilities, GenerateConfig, Message, Mode, Response
+
+
+def content_id(*parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Sample:
+    input: str
+    target: str
+    choices: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            object.__setattr__(
+                self, "id", content_id(self.input, self.target, self.choices, dict(self.metadata))
+            )
+
+
+@dataclass(frozen=True)
+class State:
+    """The conversation so far for one sample; solvers return new states."""
+
+    sample: Sample
+    epoch: int = 0
+    mode: Mode = "completion"
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    prompt: str = ""
+    messages: tuple[Message, ...] = ()
+    config: GenerateConfig = field(default_factory=GenerateConfig)
+    output: Response | None = None
+    outputs: tuple[Response, ...] = ()
+
+    def with_output(self, response: Response) -> State:
+        messages = self.messages
+        if self.mode == "chat":
+            messages = (*messages, Message("assistant", response.text))
+        return replace(self, output=response, outputs=(*self.outputs, response), messages=messages)
+
+    def with_config(self, **changes: Any) -> State:
+        return replace(self, config=replace(self.config, **changes))
+
+
+Outcome = Literal["scored", "truncated", "error"]
+
+
+@dataclass(frozen=True)
+class Score:
+    """A scorer's verdict. Only `outcome == "scored"` enters a metric; the rest are counted."""
+
+    value: float | None
+    answer: str | None = None
+    outcome: Outcome = "scored"
+    error_class: str | None = None
+    explanation: str = ""
+    method: str = "generate"
+
+
+Generate = Callable[[State], Awaitable[State]]
+
+
+class Solver(Protocol):
+    async def __call__(self, state: State, generate: Generate) -> State: ...
+
+
+class Scorer(Protocol):
+    async def __call__(self, state: State) -> Score: ...
+
+
+def error_score(state: State, method: str) -> Score | None:
+    """The score of a sample whose request failed: an error, never a wrong or right answer."""
+    output = state.output
+    if output is None:
+        return Score(None, outcome="error", error_class="malformed", explanation="no output",
+                     method=method)
+    if output.error is not None:
+        return Score(None, outcome="error", error_class=str(output.error),
+                     explanation=output.error_detail or "", method=method)
+    return None
