@@ -9,7 +9,7 @@ from assay.targets._types import Request
 
 
 def cache_key(target_identity: str, model: str, request: Request, epoch: int) -> str:
-    """hash(target identity, model, rendered payload incl. generation parameters and seed, epoch)."""
+    """hash(target identity, model, rendered payload with generation parameters and seed, epoch)."""
     blob = json.dumps(
         {
             "target": target_identity,

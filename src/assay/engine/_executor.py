@@ -28,7 +28,7 @@ class RetryPolicy:
     def delay_s(self, attempt: int, retry_after_s: float | None) -> float:
         if retry_after_s is not None:
             return min(retry_after_s, self.max_backoff_s * 4)
-        base = min(self.max_backoff_s, self.initial_backoff_s * 2 ** (attempt - 1))
+        base = min(self.max_backoff_s, self.initial_backoff_s * 2.0 ** (attempt - 1))
         return base * (1 - self.jitter + self.jitter * random.random())
 
 

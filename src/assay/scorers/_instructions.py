@@ -95,6 +95,10 @@ def _relation_arg(kwargs: Mapping[str, Any], name: str) -> str:
     return relation
 
 
+def _words(spec: str) -> frozenset[str]:
+    return frozenset(spec.split())
+
+
 def _compare(count: int, relation: str, threshold: int) -> bool:
     return count < threshold if relation == "less than" else count >= threshold
 
@@ -111,14 +115,14 @@ def _count_words(text: str) -> int:
 
 # Stand-in for NLTK punkt (english.pickle): a sentence ends at ., ! or ? (plus any
 # closing quotes/brackets) followed by whitespace. Like punkt, a bare newline does
-# not end a sentence. Known abbreviations, single-letter initials and list
+# not end a sentence. Known abbreviations, initials, dotted abbreviations and list
 # enumerators ("1.") do not end one either. Punkt's learned abbreviation list and
 # its orthographic heuristics are not reproduced, so counts may differ by one or
 # two on text full of abbreviations or ellipses.
 _SENTENCE_SPLIT_RE: Final = re.compile(r"(?<=[.!?])[\"'\u2019\u201d)\]]*\s+")
-_ABBREVIATIONS: Final = frozenset(
-    "mr mrs ms dr prof st jr sr vs etc e.g i.e u.s u.k inc ltd co corp dept fig "
-    "approx ca cf al jan feb mar apr jun jul aug sep sept oct nov dec".split()
+_ABBREVIATIONS: Final = _words(
+    "mr mrs ms dr prof st jr sr vs etc inc ltd co corp dept fig "
+    "approx ca cf al jan feb mar apr jun jul aug sep sept oct nov dec"
 )
 
 
@@ -127,7 +131,11 @@ def _ends_with_abbreviation(piece: str) -> bool:
     if not words or not piece.endswith("."):
         return False
     last = words[-1].rstrip(".").lstrip("(\"'").lower()
-    return last in _ABBREVIATIONS or len(last) == 1 or last.isdigit()
+    # Initials and dotted abbreviations: "J.", "e.g.", "p.m.", "U.S.".
+    is_initial = re.fullmatch(r"(?:[^\W\d_]\.)*[^\W\d_]", last) is not None
+    # "1." opening a list item: the number is alone on its line so far.
+    is_enumerator = last.isdigit() and len(piece.rsplit("\n", 1)[-1].split()) == 1
+    return last in _ABBREVIATIONS or is_initial or is_enumerator
 
 
 def _count_sentences(text: str) -> int:
@@ -143,7 +151,7 @@ def _count_sentences(text: str) -> int:
 # Stand-in for nltk.word_tokenize in change_case:capital_word_frequency: hyphenated
 # words, dotted acronyms (U.S.) and contractions stay one token. nltk splits
 # contractions ("DON'T" -> "DO", "N'T"), so they count once here, not twice.
-_CAPITAL_TOKEN_RE: Final = re.compile(r"\w+(?:[-'\u2019.&]\w+)*\.?")
+_CAPITAL_TOKEN_RE: Final = re.compile(r"\w+(?:[-'\u2019.&]\w+)*")
 
 
 def _count_capital_words(text: str) -> int:
@@ -221,15 +229,12 @@ _SINGLE_LANGUAGE_SCRIPTS: Final = {
 }
 
 
-def _words(spec: str) -> frozenset[str]:
-    return frozenset(spec.split())
-
-
 # Frequent function words per language, lower case; shared words count for each.
 _STOP_WORDS: Final[dict[str, dict[str, frozenset[str]]]] = {
     "Latin": {
         "en": _words(
-            "the and of to is in that it for you with are this be on was have as not "
+            "the a i and of to is in that it for you with are this be on was have as not "
+            "me how who when than then them these those its into also only should must "
             "they he she we at by from or an will can your my but what there their "
             "which would about has had been were if so do all our"
         ),
@@ -567,7 +572,9 @@ def _json_format(_: Mapping[str, Any]) -> Predicate:
 
 
 def _multiple_sections(kwargs: Mapping[str, Any]) -> Predicate:
-    splitter = re.compile(r"\s?" + re.escape(_str_arg(kwargs, "section_spliter").strip()) + r"\s?\d+\s?")
+    splitter = re.compile(
+        r"\s?" + re.escape(_str_arg(kwargs, "section_spliter").strip()) + r"\s?\d+\s?"
+    )
     minimum = _int_arg(kwargs, "num_sections")
     return lambda response: len(splitter.split(response)) - 1 >= minimum
 
@@ -596,6 +603,8 @@ def _two_responses(_: Mapping[str, Any]) -> Predicate:
 
 def _repeat_prompt(kwargs: Mapping[str, Any]) -> Predicate:
     prefix = _str_arg(kwargs, "prompt_to_repeat").strip().lower()
+    if not prefix:
+        raise ValueError("kwarg 'prompt_to_repeat' must not be empty")
     return lambda response: response.strip().lower().startswith(prefix)
 
 
@@ -640,7 +649,9 @@ _REGISTRY: Final[dict[str, _Entry]] = {
     "keywords:existence": _entry(_keyword_existence, "keywords"),
     "keywords:frequency": _entry(_keyword_frequency, "keyword", "frequency", "relation"),
     "keywords:forbidden_words": _entry(_forbidden_words, "forbidden_words"),
-    "keywords:letter_frequency": _entry(_letter_frequency, "letter", "let_frequency", "let_relation"),
+    "keywords:letter_frequency": _entry(
+        _letter_frequency, "letter", "let_frequency", "let_relation"
+    ),
     "language:response_language": _entry(_response_language, "language"),
     "length_constraints:number_sentences": _entry(_number_sentences, "num_sentences", "relation"),
     "length_constraints:number_paragraphs": _entry(_number_paragraphs, "num_paragraphs"),
@@ -652,8 +663,12 @@ _REGISTRY: Final[dict[str, _Entry]] = {
     "detectable_content:postscript": _entry(_postscript, "postscript_marker"),
     "detectable_format:number_bullet_lists": _entry(_bullet_lists, "num_bullets"),
     "detectable_format:constrained_response": _entry(_constrained_response),
-    "detectable_format:number_highlighted_sections": _entry(_highlighted_sections, "num_highlights"),
-    "detectable_format:multiple_sections": _entry(_multiple_sections, "section_spliter", "num_sections"),
+    "detectable_format:number_highlighted_sections": _entry(
+        _highlighted_sections, "num_highlights"
+    ),
+    "detectable_format:multiple_sections": _entry(
+        _multiple_sections, "section_spliter", "num_sections"
+    ),
     "detectable_format:json_format": _entry(_json_format),
     "detectable_format:title": _entry(_title),
     "combination:two_responses": _entry(_two_responses),
@@ -691,7 +706,7 @@ def _build(instruction_id: str, kwargs: Mapping[str, Any], prompt: str) -> Predi
     if unexpected:
         raise ValueError(f"unexpected kwargs for {instruction_id!r}: {unexpected}")
     # The prompt stands in for a missing prompt_to_repeat (combination:repeat_prompt).
-    if "prompt_to_repeat" in entry.keys and "prompt_to_repeat" not in args and prompt:
+    if "prompt_to_repeat" in entry.keys and not args.get("prompt_to_repeat") and prompt:
         args["prompt_to_repeat"] = prompt
     return entry.build(args)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from assay.tasks._types import Generate, Solver, State
 from assay.targets._types import Message
+from assay.tasks._types import Generate, Solver, State
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -45,8 +45,9 @@ def multiple_choice(*, prefix: str = "", top_logprobs: int = 20) -> Solver:
         body = format_choices(state.sample.input, state.sample.choices) + "\nAnswer:"
         if state.mode == "chat":
             letters = ", ".join(LETTERS[: len(state.sample.choices)])
-            state = render(state, f"{prefix}{body}".strip()
-                           + f"\n\nReply with the letter ({letters}) only.")
+            state = render(
+                state, f"{prefix}{body}".strip() + f"\n\nReply with the letter ({letters}) only."
+            )
         else:
             state = render(state, prefix + body)
         if state.capabilities.logprobs:

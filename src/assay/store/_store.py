@@ -146,8 +146,7 @@ class Store:
         if run is None:
             known = ", ".join(r["run_id"] for r in self.list_runs()[-5:]) or "none"
             raise StoreError(
-                f"run {run_id!r} is not in {self._safe_url}; recent runs: {known} "
-                "(assay list runs)"
+                f"run {run_id!r} is not in {self._safe_url}; recent runs: {known} (assay list runs)"
             )
         with self.engine.connect() as conn:
 
@@ -169,8 +168,9 @@ class Store:
     def _dialect_insert(self, table: Table) -> Any:
         return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
 
-    def _upsert(self, conn: Any, table: Table, rows: Sequence[Mapping[str, Any]],
-                keys: Sequence[str]) -> None:
+    def _upsert(
+        self, conn: Any, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+    ) -> None:
         if not rows:
             return
         statement = self._dialect_insert(table)
@@ -179,8 +179,9 @@ class Store:
             statement.on_conflict_do_update(index_elements=list(keys), set_=columns), list(rows)
         )
 
-    def _insert_ignore(self, conn: Any, table: Table, rows: Sequence[Mapping[str, Any]],
-                       keys: Sequence[str]) -> None:
+    def _insert_ignore(
+        self, conn: Any, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+    ) -> None:
         if not rows:
             return
         statement = self._dialect_insert(table).on_conflict_do_nothing(index_elements=list(keys))

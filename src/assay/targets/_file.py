@@ -46,7 +46,9 @@ class FileTarget:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DatasetError(f"{where}: not valid JSON ({exc.msg}); fix or drop the line") from None
+            raise DatasetError(
+                f"{where}: not valid JSON ({exc.msg}); fix or drop the line"
+            ) from None
         if not isinstance(row, dict) or not isinstance(row.get("output"), str):
             raise DatasetError(f'{where}: needs a string field "output"; fix the line')
         if isinstance(row.get("sample_id"), str):

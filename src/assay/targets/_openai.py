@@ -105,9 +105,7 @@ class OpenAITarget:
             sock_read=self._limits.read_timeout_s,
         )
         connector = aiohttp.TCPConnector(limit=self._max_concurrency, limit_per_host=0)
-        self._session = aiohttp.ClientSession(
-            headers=headers, timeout=timeout, connector=connector
-        )
+        self._session = aiohttp.ClientSession(headers=headers, timeout=timeout, connector=connector)
         if not self._model:
             self._model = await self._first_model()
         self._capabilities = await self._probe()
@@ -145,9 +143,7 @@ class OpenAITarget:
 
     async def _probe(self) -> Capabilities:
         """One tiny request per mode tells what the server offers; recorded in the manifest."""
-        probe_completion = await self._probe_once(
-            "completions", {"prompt": "Hello", "logprobs": 1}
-        )
+        probe_completion = await self._probe_once("completions", {"prompt": "Hello", "logprobs": 1})
         probe_chat = await self._probe_once(
             "chat/completions", {"messages": [{"role": "user", "content": "Hello"}]}
         )
@@ -156,9 +152,9 @@ class OpenAITarget:
                 f"{self._base_url}: neither /completions nor /chat/completions answered "
                 f"for model {self._model!r}; check the URL and the model name"
             )
-        logprobs = bool(probe_completion and (probe_completion.get("choices") or [{}])[0].get(
-            "logprobs"
-        ))
+        logprobs = bool(
+            probe_completion and (probe_completion.get("choices") or [{}])[0].get("logprobs")
+        )
         return Capabilities(
             chat=probe_chat is not None,
             completion=probe_completion is not None,
@@ -176,8 +172,7 @@ class OpenAITarget:
                 async with self._session.post(url, json=body) as resp:
                     if resp.status in (401, 403):
                         raise TargetUnavailable(
-                            f"{url}: HTTP {resp.status}, the API key was refused; "
-                            "set ASSAY_API_KEY"
+                            f"{url}: HTTP {resp.status}, the API key was refused; set ASSAY_API_KEY"
                         )
                     if resp.status == 429 or resp.status >= 500:
                         await asyncio.sleep(0.2 * 2**attempt)
@@ -262,8 +257,9 @@ async def _http_error(resp: aiohttp.ClientResponse) -> TargetError:
             retry_after_s=_retry_after(resp.headers.get("Retry-After")),
         )
     if "content_filter" in text or "content_policy" in text:
-        return TargetError(f"HTTP {status}: {text}", error_class=ErrorClass.CONTENT_FILTER,
-                           status=status)
+        return TargetError(
+            f"HTTP {status}: {text}", error_class=ErrorClass.CONTENT_FILTER, status=status
+        )
     error_class = ErrorClass.HTTP_5XX if status >= 500 else ErrorClass.HTTP_4XX
     return TargetError(
         f"HTTP {status}: {text}",

@@ -1,4 +1,6 @@
-"""Target strings to targets: `builtin`, `gguf:PATH`, `openai:URL[#MODEL]`, `file:PATH`, `fake[:TEXT]`.
+"""Target strings to targets.
+
+`builtin`, `gguf:PATH`, `openai:URL[#MODEL]`, `file:PATH` and `fake[:TEXT]`.
 
 More schemes register with `register_target`.
 """

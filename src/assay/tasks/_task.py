@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Literal
 
 from assay._errors import SpecError
-from assay.tasks._types import Sample, Scorer, Solver
 from assay.targets._types import GenerateConfig
+from assay.tasks._types import Sample, Scorer, Solver
 
 Dimension = Literal[
     "knowledge",

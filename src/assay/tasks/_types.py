@@ -88,9 +88,15 @@ def error_score(state: State, method: str) -> Score | None:
     """The score of a sample whose request failed: an error, never a wrong or right answer."""
     output = state.output
     if output is None:
-        return Score(None, outcome="error", error_class="malformed", explanation="no output",
-                     method=method)
+        return Score(
+            None, outcome="error", error_class="malformed", explanation="no output", method=method
+        )
     if output.error is not None:
-        return Score(None, outcome="error", error_class=str(output.error),
-                     explanation=output.error_detail or "", method=method)
+        return Score(
+            None,
+            outcome="error",
+            error_class=str(output.error),
+            explanation=output.error_detail or "",
+            method=method,
+        )
     return None

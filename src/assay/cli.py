@@ -1,0 +1,215 @@
+"""The command line: parses options into a RunSpec and calls the public API.
+
+User errors (the AssayError family) print as one line on stderr and exit 2; Ctrl-C exits 130
+after what finished has been saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assay._errors import AssayError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Measure how capable, safe and well served a language model is.",
+)
+list_app = typer.Typer(no_args_is_help=True, help="List tasks, suites or runs.")
+app.add_typer(list_app, name="list")
+
+OutOption = Annotated[Path, typer.Option("--out", help="Directory for reports and the store.")]
+StoreOption = Annotated[
+    str | None, typer.Option("--store", help="Store URL (default sqlite:///<out>/assay.db).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command()
+def run(
+    target: Annotated[
+        str, typer.Option(help="builtin, gguf:PATH, openai:URL[#MODEL], file:ANSWERS.jsonl")
+    ] = "builtin",
+    suite: Annotated[str | None, typer.Option(help="Built-in suite name or a YAML file.")] = None,
+    task: Annotated[
+        list[str] | None, typer.Option("--task", help="Task name (repeatable).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most N samples per task.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for generated items and sampling.")] = 0,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight per target.")] = 32,
+    epochs: Annotated[int, typer.Option(help="Times each sample is asked.")] = 1,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="Resume this run.")] = None,
+    out: OutOption = Path("assay-results"),
+    store: StoreOption = None,
+    data_dir: Annotated[
+        str | None, typer.Option("--data-dir", help="Local copies of public datasets.")
+    ] = None,
+) -> None:
+    """Evaluate a target on a suite or tasks; write results.json and report.html."""
+    from assay._api import evaluate_async
+    from assay.spec import build_spec
+
+    raw: dict[str, Any] = {
+        "target": target,
+        "seed": seed,
+        "concurrency": concurrency,
+        "epochs": epochs,
+        "limit": limit,
+        "data_dir": data_dir,
+    }
+    if task:
+        raw.update(tasks=tuple(task), suite=None)
+    elif suite:
+        raw["suite"] = suite
+    spec = build_spec(raw, where="command line")
+    result = asyncio.run(
+        evaluate_async(spec, out_dir=out, store_url=store, run_id=run_id, progress=True)
+    )
+    _print_summary(result.results_path)
+    typer.echo(f"report: {result.report_path}")
+
+
+def _print_summary(results_path: Path) -> None:
+    results = json.loads(results_path.read_text("utf-8"))
+    table = Table(title=f"run {results['run_id']} — {results['target']['spec']}")
+    for column in ("task", "dimension", "metric", "value", "95% CI", "n", "errors", "method"):
+        table.add_column(column)
+    for row in results["tasks"]:
+        low, high = row["ci95"]
+        value = "—" if row["value"] is None else f"{row['value']:.3f}"
+        ci = "—" if low is None else f"[{low:.3f}, {high:.3f}]"
+        table.add_row(
+            row["task"],
+            row["dimension"],
+            row["metric"],
+            value,
+            ci,
+            str(row["n"]),
+            str(row["errors"]),
+            row["method"],
+        )
+    console = Console()
+    console.print(table)
+    req = results["requests"]
+    console.print(
+        f"requests: {req['total']} ({req['cached']} cached, {req['sent']} sent), "
+        f"errors: {req['errors'] or 'none'}"
+    )
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="The run to render.")],
+    out: OutOption = Path("assay-results"),
+    store: StoreOption = None,
+) -> None:
+    """Re-render results.json and report.html of a run from the store alone."""
+    from assay._api import report as render
+
+    results_path, html_path = render(run_id, out_dir=out, store_url=store)
+    typer.echo(f"results: {results_path}\nreport: {html_path}")
+
+
+@list_app.command("tasks")
+def list_tasks(as_json: JsonOption = False) -> None:
+    """Tasks that can be run, with their dimension."""
+    from assay.tasks._task import get_task, task_names
+
+    rows = [
+        {
+            "task": name,
+            "dimension": get_task(name).dimension,
+            "metric": get_task(name).metric,
+            "description": get_task(name).description,
+        }
+        for name in task_names()
+    ]
+    _emit(rows, as_json, ("task", "dimension", "metric", "description"))
+
+
+@list_app.command("suites")
+def list_suites(as_json: JsonOption = False) -> None:
+    """Built-in suites and their tasks."""
+    from assay.suites._suites import get_suite, suite_names
+
+    rows = []
+    for name in suite_names():
+        suite = get_suite(name)
+        rows.append(
+            {
+                "suite": name,
+                "tasks": ", ".join(t.task for t in suite.tasks),
+                "description": suite.description.strip(),
+            }
+        )
+    _emit(rows, as_json, ("suite", "tasks", "description"))
+
+
+@list_app.command("runs")
+def list_runs(
+    as_json: JsonOption = False, out: OutOption = Path("assay-results"), store: StoreOption = None
+) -> None:
+    """Runs in the store."""
+    from assay.store._store import Store, default_store_url
+
+    opened = Store(store or default_store_url(out))
+    try:
+        rows = [
+            {
+                "run_id": r["run_id"],
+                "created": r["created"].isoformat(timespec="seconds"),
+                "status": r["status"],
+                "target": r["target_spec"],
+                "model": r["model"],
+            }
+            for r in opened.list_runs()
+        ]
+    finally:
+        opened.close()
+    _emit(rows, as_json, ("run_id", "created", "status", "target", "model"))
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, ...]) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table()
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
+    Console().print(table)
+
+
+def main() -> None:
+    """Console entry point with the user-error hook."""
+    try:
+        app(standalone_mode=False)
+    except AssayError as exc:
+        print(f"assay: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print(
+            "assay: interrupted; finished samples are saved (resume with --run-id)", file=sys.stderr
+        )
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

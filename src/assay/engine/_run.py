@@ -1,0 +1,388 @@
+"""Runs a spec: plans tasks, pushes every sample through solvers and scorer, stores everything.
+
+Resume is the response cache: answers already in the store for this run id are reused, so a
+re-run sends only what is missing and re-scoring sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from assay._errors import SpecError
+from assay._version import __version__
+from assay.engine._cache import cache_key
+from assay.engine._executor import Executor, RetryPolicy
+from assay.engine._progress import RunProgress
+from assay.engine._writer import BatchWriter
+from assay.spec import RunSpec
+from assay.store._store import Store, utcnow
+from assay.suites._suites import get_suite
+from assay.targets._registry import resolve_target
+from assay.targets._types import (
+    Request,
+    Response,
+    Target,
+    Timings,
+    TokenLogprob,
+    Usage,
+)
+from assay.tasks._task import Task, TaskContext, dataset_hash, get_task
+from assay.tasks._types import Sample, Score, State
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    task: Task
+    samples: tuple[Sample, ...]
+    weight: float
+
+
+@dataclass
+class Counters:
+    needed: int = 0
+    cached: int = 0
+    sent: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    requests_total: int
+    requests_cached: int
+    requests_sent: int
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def plan_tasks(spec: RunSpec) -> list[PlannedTask]:
+    entries: list[tuple[str, float, int | None]] = []
+    if spec.tasks:
+        entries = [(name, 1.0, None) for name in spec.tasks]
+    elif spec.suite:
+        suite = get_suite(spec.suite)
+        entries = [(item.task, item.weight, item.limit) for item in suite.tasks]
+    if not entries:
+        raise SpecError("nothing to run: give --suite NAME or --task NAME")
+    context = TaskContext(seed=spec.seed, data_dir=Path(spec.data_dir) if spec.data_dir else None)
+    planned = []
+    for name, weight, suite_limit in entries:
+        task = get_task(name)
+        limit = spec.limit or suite_limit
+        unique = {sample.id: sample for sample in reversed(task.dataset(context))}
+        samples = tuple(reversed(unique.values()))[: limit if limit else None]
+        planned.append(PlannedTask(task, samples, weight))
+    return planned
+
+
+class Runner:
+    """One invocation of one run against one target."""
+
+    def __init__(
+        self,
+        spec: RunSpec,
+        store: Store,
+        run_id: str,
+        *,
+        target: Target | None = None,
+        progress: bool = True,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.spec = spec
+        self.store = store
+        self.run_id = run_id
+        self.target = target or resolve_target(spec.target)
+        self.show_progress = progress
+        self.retry = retry
+        self.counters = Counters()
+        self._cache: dict[str, dict[str, Any]] = {}
+
+    async def run(self) -> RunOutcome:
+        existing = await asyncio.to_thread(self.store.get_run, self.run_id)
+        if existing is not None:
+            self._check_resumable(existing)
+        planned = plan_tasks(self.spec)
+        await self.target.start()
+        try:
+            await asyncio.to_thread(self._record_plan, planned, existing)
+            self._cache = await asyncio.to_thread(self.store.load_cache, self.run_id)
+            await self._execute(planned)
+        finally:
+            await self.target.close()
+        return RunOutcome(
+            self.run_id, self.counters.needed, self.counters.cached, self.counters.sent
+        )
+
+    def _check_resumable(self, existing: dict[str, Any]) -> None:
+        stored = RunSpec.model_validate(existing["manifest"]["spec"])
+        if stored.identity() != self.spec.identity():
+            differing = sorted(
+                k for k, v in stored.identity().items() if self.spec.identity().get(k) != v
+            )
+            raise SpecError(
+                f"run {self.run_id!r} exists with different {', '.join(differing)}; "
+                "drop those options to resume it, or pick a new --run-id"
+            )
+
+    def _record_plan(self, planned: Sequence[PlannedTask], existing: dict[str, Any] | None) -> None:
+        if existing is None:
+            now = utcnow()
+            self.store.create_run(
+                {
+                    "run_id": self.run_id,
+                    "created": now,
+                    "updated": now,
+                    "status": "running",
+                    "assay_version": __version__,
+                    "target_spec": self.target.spec,
+                    "model": self.target.model,
+                    "capabilities": self.target.capabilities.model_dump(),
+                    "manifest": self._manifest(planned),
+                    "invocations": [],
+                }
+            )
+        else:
+            self.store.update_run(self.run_id, status="running")
+        for item in planned:
+            task = item.task
+            self.store.save_task(
+                {
+                    "run_id": self.run_id,
+                    "task": task.name,
+                    "dimension": task.dimension,
+                    "metric": task.metric,
+                    "dataset_hash": dataset_hash(item.samples),
+                    "n_samples": len(item.samples),
+                    "info": {
+                        "weight": item.weight,
+                        "description": task.description,
+                        "config": task.config.as_dict(),
+                    },
+                },
+                [
+                    {
+                        "run_id": self.run_id,
+                        "task": task.name,
+                        "sample_id": sample.id,
+                        "position": position,
+                        "input": sample.input,
+                        "target": sample.target,
+                        "choices": list(sample.choices),
+                        "metadata": dict(sample.metadata),
+                    }
+                    for position, sample in enumerate(item.samples)
+                ],
+            )
+
+    def _manifest(self, planned: Sequence[PlannedTask]) -> dict[str, Any]:
+        from importlib.metadata import PackageNotFoundError, version
+
+        backends = {}
+        for package in ("llama-cpp-python", "aiohttp", "sqlalchemy"):
+            try:
+                backends[package] = version(package)
+            except PackageNotFoundError:
+                continue
+        return {
+            "spec": self.spec.model_dump(mode="json"),
+            "seed": self.spec.seed,
+            "assay_version": __version__,
+            "backends": backends,
+            "tasks": {
+                item.task.name: {
+                    "dataset_hash": dataset_hash(item.samples),
+                    "n": len(item.samples),
+                    "config": item.task.config.as_dict(),
+                }
+                for item in planned
+            },
+        }
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    async def _execute(self, planned: Sequence[PlannedTask]) -> None:
+        executor = Executor(self.target, self.spec.concurrency, self.retry)
+        writer = BatchWriter(self.store)
+        writer.start()
+        work = [
+            (item.task, sample, epoch)
+            for item in planned
+            for sample in item.samples
+            for epoch in range(self.spec.epochs)
+        ]
+        # Enough coroutines in flight to keep the target busy, not one per sample.
+        slots = asyncio.Semaphore(max(1, executor.limit.maximum * 2))
+        status = "interrupted"
+        started = utcnow()
+        try:
+            with RunProgress(len(work), enabled=self.show_progress) as progress:
+
+                async def one(task: Task, sample: Sample, epoch: int) -> None:
+                    async with slots:
+                        score = await self._sample(task, sample, epoch, executor, writer)
+                    progress.advance(error=score.outcome == "error")
+
+                await asyncio.gather(*(one(*item) for item in work))
+            status = "complete"
+        finally:
+            await writer.close()
+            counters = self.counters
+            invocation = {
+                "started": started.isoformat(),
+                "finished": utcnow().isoformat(),
+                "status": status,
+                "requests": counters.needed,
+                "cached": counters.cached,
+                "sent": counters.sent,
+                "attempts": executor.sent,
+                "failed_attempts": dict(executor.failed_attempts),
+            }
+            existing = await asyncio.to_thread(self.store.get_run, self.run_id)
+            history = list(existing["invocations"]) if existing else []
+            await asyncio.to_thread(
+                self.store.update_run,
+                self.run_id,
+                status=status,
+                invocations=[*history, invocation],
+            )
+
+    async def _sample(
+        self, task: Task, sample: Sample, epoch: int, executor: Executor, writer: BatchWriter
+    ) -> Score:
+        capabilities = self.target.capabilities
+        mode = task.mode
+        if mode == "auto":
+            mode = "completion" if capabilities.completion else "chat"
+        state = State(
+            sample=sample,
+            epoch=epoch,
+            mode=mode,
+            capabilities=capabilities,
+            config=replace(task.config, seed=task.config.seed or self.spec.seed),
+        )
+
+        async def generate(current: State) -> State:
+            request = Request(
+                mode=current.mode,
+                config=current.config,
+                prompt=current.prompt,
+                messages=current.messages,
+                sample_id=sample.id,
+                sample_input=sample.input,
+            )
+            response = await self._respond(request, task.name, sample.id, epoch, executor, writer)
+            return current.with_output(response)
+
+        for solver in task.solvers:
+            state = await solver(state, generate)
+        score = await task.scorer(state)
+        writer.add_score(
+            {
+                "run_id": self.run_id,
+                "task": task.name,
+                "sample_id": sample.id,
+                "epoch": epoch,
+                "value": score.value,
+                "answer": score.answer,
+                "outcome": score.outcome,
+                "error_class": score.error_class,
+                "explanation": score.explanation,
+                "method": score.method,
+                "output": state.output.text if state.output else "",
+            }
+        )
+        return score
+
+    async def _respond(
+        self,
+        request: Request,
+        task: str,
+        sample_id: str,
+        epoch: int,
+        executor: Executor,
+        writer: BatchWriter,
+    ) -> Response:
+        key = cache_key(self.target.spec, self.target.model, request, epoch)
+        self.counters.needed += 1
+        hit = self._cache.get(key)
+        if hit is not None:
+            self.counters.cached += 1
+            return response_from_row(hit)
+        self.counters.sent += 1
+        response, attempt_errors = await executor.submit(request)
+        if response.error is not None:
+            self.counters.errors[str(response.error)] += 1
+        row = request_row(
+            self.run_id, task, sample_id, epoch, key, request, response, dict(attempt_errors)
+        )
+        writer.add_request(row)
+        if response.error is None:
+            self._cache[key] = row
+        return response
+
+
+def request_row(
+    run_id: str,
+    task: str,
+    sample_id: str,
+    epoch: int,
+    key: str,
+    request: Request,
+    response: Response,
+    attempt_errors: dict[str, int],
+) -> dict[str, Any]:
+    timings = response.timings
+    return {
+        "run_id": run_id,
+        "task": task,
+        "sample_id": sample_id,
+        "epoch": epoch,
+        "cache_key": key,
+        "payload": request.payload(),
+        "text": response.text,
+        "finish_reason": response.finish_reason,
+        "logprobs": [[lp.token, lp.logprob, [list(t) for t in lp.top]] for lp in response.logprobs]
+        if response.logprobs is not None
+        else None,
+        "error_class": str(response.error) if response.error else None,
+        "error_detail": response.error_detail,
+        "http_status": response.http_status,
+        "attempts": response.attempts,
+        "attempt_errors": attempt_errors,
+        "queue_s": timings.queue_s,
+        "ttft_s": timings.ttft_s,
+        "e2e_s": timings.e2e_s,
+        "token_times_s": list(timings.token_times_s),
+        "prompt_tokens": response.usage.prompt_tokens,
+        "completion_tokens": response.usage.completion_tokens,
+        "usage_source": response.usage.source,
+        "created": utcnow(),
+    }
+
+
+def response_from_row(row: dict[str, Any]) -> Response:
+    logprobs = row.get("logprobs")
+    return Response(
+        text=row["text"],
+        finish_reason=row["finish_reason"],
+        usage=Usage(row["prompt_tokens"], row["completion_tokens"], row["usage_source"]),
+        timings=Timings(row["queue_s"], row["ttft_s"], tuple(row["token_times_s"]), row["e2e_s"]),
+        logprobs=tuple(
+            TokenLogprob(token, value, tuple((t, v) for t, v in top))
+            for token, value, top in logprobs
+        )
+        if logprobs is not None
+        else None,
+        http_status=row["http_status"],
+        attempts=row["attempts"],
+        cached=True,
+    )

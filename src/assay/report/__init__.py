@@ -1,0 +1,6 @@
+"""Reports: results.json and a self-contained HTML page, rendered from the store alone."""
+
+from assay.report._results import build_results
+from assay.report._write import write_report
+
+__all__ = ["build_results", "write_report"]

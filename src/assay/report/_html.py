@@ -1,0 +1,335 @@
+"""The self-contained HTML report of one run, rendered from results.json and the store's rows.
+
+Plotly's JS is inlined once so the page works offline; autoescaping keeps model text inert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import plotly.offline
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from assay.perf._metrics import request_series
+from assay.store._store import RunData
+
+SAMPLES_PER_TASK = 10
+TEXT_LIMIT_CHARS = 400
+MISSING = "—"
+# Latencies are stored in seconds and shown in milliseconds; throughput is shown as is.
+SERVING_METRICS: tuple[tuple[str, str, bool], ...] = (
+    ("ttft_s", "Time to first token", True),
+    ("itl_s", "Inter-token latency", True),
+    ("e2e_s", "End-to-end latency", True),
+    ("output_tokens_per_s", "Output tokens/s per request", False),
+)
+_FIGURE_CONFIG = {"responsive": True, "displaylogo": False}
+_FIGURE_TEMPLATE = "plotly_white"
+
+
+# -- formatting (also the template's filters) ----------------------------------------------
+
+
+def fmt_score(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.3f}"
+
+
+def fmt_ci(ci95: Sequence[float | None] | None) -> str:
+    if not ci95 or any(bound is None for bound in ci95):
+        return MISSING
+    low, high = ci95
+    return f"[{fmt_score(low)}, {fmt_score(high)}]"
+
+
+def fmt_ms(seconds: float | None) -> str:
+    return MISSING if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def fmt_number(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.1f}"
+
+
+def truncate(text: str | None, limit: int = TEXT_LIMIT_CHARS) -> str:
+    if text is None:
+        return ""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text)} chars]"
+
+
+def _environment() -> Environment:
+    # select_autoescape() alone would not match "report.html.j2": name the extension.
+    env = Environment(
+        loader=PackageLoader("assay.report", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(score=fmt_score, ci=fmt_ci, ms=fmt_ms, number=fmt_number)
+    return env
+
+
+# -- figures: each returns an HTML fragment, or None when there is nothing to draw --------
+
+
+def _figure_html(fig: go.Figure, div_id: str) -> str:
+    fig.update_layout(template=_FIGURE_TEMPLATE, margin={"l": 10, "r": 20, "t": 40, "b": 40})
+    html = pio.to_html(
+        fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=_FIGURE_CONFIG
+    )
+    return str(html)
+
+
+def _error_bars(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Asymmetric error bars from each row's value and ci95 (missing bounds draw no bar)."""
+    plus, minus = [], []
+    for row in rows:
+        low, high = row["ci95"] if row["ci95"] else (None, None)
+        plus.append(0.0 if high is None else max(high - row["value"], 0.0))
+        minus.append(0.0 if low is None else max(row["value"] - low, 0.0))
+    return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus}
+
+
+def _unit_range(rows: Sequence[Mapping[str, Any]]) -> list[float] | None:
+    """[0, 1] for scores that all live there, so runs read alike; None lets Plotly choose."""
+    points = [row["value"] for row in rows] + [b for row in rows for b in row["ci95"] or []]
+    inside = all(p is None or 0.0 <= p <= 1.0 for p in points)
+    return [0.0, 1.02] if inside else None
+
+
+def task_figure(tasks: Sequence[Mapping[str, Any]]) -> str | None:
+    rows = [t for t in tasks if t["value"] is not None]
+    if not rows:
+        return None
+    fig = go.Figure(
+        go.Bar(
+            x=[t["value"] for t in rows],
+            y=[t["task"] for t in rows],
+            orientation="h",
+            error_x=_error_bars(rows),
+            customdata=[[fmt_ci(t["ci95"]), t["n"]] for t in rows],
+            hovertemplate="%{y}: %{x:.3f}<br>95% CI %{customdata[0]}, n=%{customdata[1]}"
+            "<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Task scores (95% CI)",
+        height=140 + 32 * len(rows),
+        xaxis={"range": _unit_range(rows)},
+        yaxis={"autorange": "reversed", "automargin": True},
+    )
+    return _figure_html(fig, "fig-tasks")
+
+
+def dimension_figure(dimensions: Sequence[Mapping[str, Any]]) -> str | None:
+    rows = [d for d in dimensions if d["value"] is not None]
+    if not rows:
+        return None
+    fig = go.Figure(
+        go.Bar(
+            x=[d["dimension"] for d in rows],
+            y=[d["value"] for d in rows],
+            error_y=_error_bars(rows),
+            marker_color="#4c78a8",
+            hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(title="Dimensions (95% CI)", height=380, yaxis={"range": _unit_range(rows)})
+    return _figure_html(fig, "fig-dimensions")
+
+
+def radar_figure(dimensions: Sequence[Mapping[str, Any]]) -> str | None:
+    rows = [d for d in dimensions if d["value"] is not None]
+    if len(rows) < 3:
+        return None
+    names = [d["dimension"] for d in rows] + [rows[0]["dimension"]]
+
+    def ring(values: list[float | None], name: str, **style: Any) -> go.Scatterpolar:
+        return go.Scatterpolar(r=[*values, values[0]], theta=names, name=name, **style)
+
+    fig = go.Figure(
+        [
+            ring([d["ci95"][1] for d in rows], "CI high", line={"dash": "dot", "width": 1}),
+            ring([d["value"] for d in rows], "value", fill="toself", line={"width": 2}),
+            ring([d["ci95"][0] for d in rows], "CI low", line={"dash": "dot", "width": 1}),
+        ]
+    )
+    radial = {"range": _unit_range(rows)} if _unit_range(rows) else {}
+    fig.update_layout(title="Dimensions", height=380, polar={"radialaxis": radial})
+    return _figure_html(fig, "fig-radar")
+
+
+def _ecdf(values: Sequence[float]) -> tuple[list[float], list[float]]:
+    ordered = np.sort(np.asarray(values, dtype=np.float64))
+    fractions = np.arange(1, len(ordered) + 1, dtype=np.float64) / len(ordered)
+    return ordered.tolist(), fractions.tolist()
+
+
+def latency_figure(requests: Sequence[Mapping[str, Any]]) -> str | None:
+    series = request_series([dict(row) for row in requests])
+    traces = []
+    for name, label in (("ttft_s", "TTFT"), ("e2e_s", "End-to-end")):
+        if series[name]:
+            seconds, fractions = _ecdf(series[name])
+            traces.append(
+                go.Scatter(
+                    x=[s * 1000 for s in seconds],
+                    y=fractions,
+                    mode="lines",
+                    line_shape="hv",
+                    name=f"{label} (n={len(seconds)})",
+                )
+            )
+    if not traces:
+        return None
+    fig = go.Figure(traces)
+    fig.update_layout(
+        title="Latency distribution (successful requests)",
+        height=360,
+        xaxis={"title": "ms"},
+        yaxis={"title": "fraction of requests ≤ x", "range": [0, 1.02]},
+    )
+    return _figure_html(fig, "fig-latency")
+
+
+# -- tables ---------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return MISSING
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value) or MISSING
+    return str(value)
+
+
+def _config_text(config: Mapping[str, Any]) -> str:
+    """Generation config as k=v, leaving out unset options."""
+    shown = [f"{key}={_plain(value)}" for key, value in config.items() if value not in (None, [])]
+    return ", ".join(shown) or MISSING
+
+
+def manifest_rows(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+    fields: dict[str, Any] = dict(manifest.get("spec") or {})
+    if "seed" in manifest:
+        fields["seed"] = manifest["seed"]
+    backends = manifest.get("backends") or {}
+    fields["backends"] = [f"{name} {version}" for name, version in sorted(backends.items())]
+    return [(key, _plain(value)) for key, value in fields.items()]
+
+
+def manifest_tasks(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "task": name,
+            "dataset_hash": str(entry.get("dataset_hash", "")),
+            "n": entry.get("n"),
+            "config": _config_text(entry.get("config") or {}),
+        }
+        for name, entry in (manifest.get("tasks") or {}).items()
+    ]
+
+
+def error_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per error class: requests that finally failed, failed attempts a retry recovered, and
+    samples that were not scored (for any reason, the scorer's included)."""
+    final = results["requests"]["errors"]
+    retried = results["requests"]["retried"]
+    samples: dict[str, int] = {}
+    for task in results["tasks"]:
+        for name, count in task["error_classes"].items():
+            samples[name] = samples.get(name, 0) + count
+    names = sorted(set(final) | set(retried) | set(samples))
+    return [
+        {
+            "class": name,
+            "final": final.get(name, 0),
+            "retried": retried.get(name, 0),
+            "samples": samples.get(name, 0),
+        }
+        for name in names
+    ]
+
+
+def serving_rows(serving: Mapping[str, Mapping[str, float]]) -> list[dict[str, Any]]:
+    rows = []
+    for key, label, is_latency in SERVING_METRICS:
+        summary = serving.get(key) or {}
+        show = fmt_ms if is_latency else fmt_number
+        rows.append(
+            {
+                "metric": label,
+                "n": int(summary.get("n", 0)),
+                **{p: show(summary.get(p)) for p in ("p50", "p90", "p99", "mean")},
+            }
+        )
+    return rows
+
+
+def _outcome_text(score: Mapping[str, Any] | None) -> str:
+    if score is None:
+        return "not scored"
+    if score["outcome"] == "scored":
+        return fmt_score(score["value"])
+    detail = f" ({score['error_class']})" if score["error_class"] else ""
+    return f"{score['outcome']}{detail}"
+
+
+def sample_rows(data: RunData) -> dict[str, list[dict[str, Any]]]:
+    """Up to SAMPLES_PER_TASK samples of each task with their first epoch's score."""
+    scores: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for row in sorted(data.scores, key=lambda row: row["epoch"]):
+        scores.setdefault((row["task"], row["sample_id"]), row)
+    by_task: dict[str, list[dict[str, Any]]] = {task["task"]: [] for task in data.tasks}
+    for sample in sorted(data.samples, key=lambda row: (row["task"], row["position"])):
+        shown = by_task.setdefault(sample["task"], [])
+        if len(shown) >= SAMPLES_PER_TASK:
+            continue
+        score = scores.get((sample["task"], sample["sample_id"]))
+        shown.append(
+            {
+                "sample_id": sample["sample_id"],
+                "input": truncate(sample["input"]),
+                "target": truncate(sample["target"]),
+                "output": truncate(score["output"] if score else None),
+                "answer": truncate(score["answer"] if score else None),
+                "outcome": _outcome_text(score),
+                "scored": bool(score and score["outcome"] == "scored"),
+                "explanation": truncate(score["explanation"] if score else None),
+            }
+        )
+    return by_task
+
+
+# -- the page ------------------------------------------------------------------------------
+
+
+def _figures(results: Mapping[str, Any], data: RunData) -> dict[str, str | None]:
+    return {
+        "tasks": task_figure(results["tasks"]),
+        "dimensions": dimension_figure(results["dimensions"]),
+        "radar": radar_figure(results["dimensions"]),
+        "latency": latency_figure(data.requests),
+    }
+
+
+def render_html(results: dict[str, Any], data: RunData) -> str:
+    """One HTML page for one run; opens offline (the Plotly bundle is inlined once)."""
+    template = _environment().get_template("report.html.j2")
+    manifest = results.get("manifest") or {}
+    return template.render(
+        results=results,
+        capabilities=sorted((results["target"].get("capabilities") or {}).items()),
+        manifest_rows=manifest_rows(manifest),
+        manifest_tasks=manifest_tasks(manifest),
+        error_rows=error_rows(results),
+        serving_rows=serving_rows(results["serving"]),
+        samples=sample_rows(data),
+        figures=_figures(results, data),
+        plotly_js=str(plotly.offline.get_plotlyjs()),
+    )
