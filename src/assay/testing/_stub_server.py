@@ -1,0 +1,264 @@
+"""A scriptable OpenAI-compatible server for tests and benchmarks (loopback only).
+
+It streams a deterministic answer with injected time to first token and inter-token gaps, and
+can inject faults by request number: 429 with Retry-After, 500, stalls, broken streams and
+malformed events. It logs every request so tests can count what a client really sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiohttp import web
+
+Fault = Literal["ok", "429", "500", "stall", "broken", "malformed", "content_filter", "400"]
+Answer = Callable[[str], str]
+
+
+def _default_answer(prompt: str) -> str:
+    return "The answer is 42."
+
+
+@dataclass
+class StubConfig:
+    model: str = "stub-model"
+    answer: Answer = _default_answer
+    ttft_s: float = 0.0
+    itl_s: float = 0.0
+    # Faults by request number (0-based, probes excluded); cycled if `cycle_faults`.
+    faults: Sequence[Fault] = ()
+    cycle_faults: bool = False
+    retry_after_s: float = 0.05
+    stall_s: float = 30.0
+    logprobs: bool = True
+    chat: bool = True
+    completion: bool = True
+
+
+@dataclass
+class StubLog:
+    requests: int = 0
+    by_prompt: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+
+
+class StubServer:
+    """Runs on its own thread and event loop; use as a context manager."""
+
+    def __init__(self, config: StubConfig | None = None, *, port: int = 0) -> None:
+        self.config = config or StubConfig()
+        self.log = StubLog()
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> StubServer:
+        # Injected faults make aiohttp log handler errors by design; they are not news here.
+        logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/completions", self._completions)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+
+    async def _stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"object": "list", "data": [{"id": self.config.model, "object": "model"}]}
+        )
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        if not self.config.completion:
+            return web.json_response({"error": "not found"}, status=404)
+        body = await request.json()
+        return await self._answer(request, body, str(body.get("prompt", "")), chat=False)
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        if not self.config.chat:
+            return web.json_response({"error": "not found"}, status=404)
+        body = await request.json()
+        messages = body.get("messages") or [{}]
+        return await self._answer(request, body, str(messages[-1].get("content", "")), chat=True)
+
+    def _next_fault(self) -> Fault:
+        number = self.log.requests
+        self.log.requests += 1
+        faults = self.config.faults
+        if not faults:
+            return "ok"
+        if self.config.cycle_faults:
+            return faults[number % len(faults)]
+        return faults[number] if number < len(faults) else "ok"
+
+    async def _answer(
+        self, request: web.Request, body: dict[str, Any], prompt: str, *, chat: bool
+    ) -> web.StreamResponse:
+        # Capability probes (one token of "Hello") are answered without faults or counting.
+        if body.get("max_tokens") == 1 and prompt == "Hello":
+            tokens = _tokens(self.config.answer(prompt))[:1]
+            return web.json_response(self._whole(body, tokens, chat))
+        fault = self._next_fault()
+        self.log.by_prompt[prompt] += 1
+        if fault != "ok":
+            self.log.faults[fault] += 1
+        early = await self._early_fault(fault)
+        if early is not None:
+            return early
+        tokens = _tokens(self.config.answer(prompt))[: int(body.get("max_tokens") or 10_000)]
+        if not body.get("stream"):
+            return web.json_response(self._whole(body, tokens, chat))
+        return await self._stream(request, body, tokens, chat, fault)
+
+    async def _early_fault(self, fault: Fault) -> web.Response | None:
+        if fault == "429":
+            return web.json_response(
+                {"error": {"message": "slow down"}},
+                status=429,
+                headers={"Retry-After": str(self.config.retry_after_s)},
+            )
+        if fault == "500":
+            return web.json_response({"error": {"message": "boom"}}, status=500)
+        if fault == "400":
+            return web.json_response({"error": {"message": "bad request"}}, status=400)
+        if fault == "content_filter":
+            return web.json_response({"error": {"code": "content_filter"}}, status=400)
+        if fault == "stall":
+            await asyncio.sleep(self.config.stall_s)
+        return None
+
+    def _whole(self, body: dict[str, Any], tokens: list[str], chat: bool) -> dict[str, Any]:
+        text = "".join(tokens)
+        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop"}
+        if chat:
+            choice["message"] = {"role": "assistant", "content": text}
+        else:
+            choice["text"] = text
+            if body.get("logprobs") and self.config.logprobs:
+                choice["logprobs"] = _completion_logprobs(tokens, int(body["logprobs"]))
+        return {
+            "id": "stub",
+            "object": "text_completion",
+            "model": self.config.model,
+            "choices": [choice],
+            "usage": _usage(body, tokens),
+        }
+
+    async def _stream(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        tokens: list[str],
+        chat: bool,
+        fault: Fault,
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        started = time.perf_counter()
+        for index, token in enumerate(tokens):
+            # Absolute deadlines, so injected gaps do not accumulate scheduling error.
+            due = started + self.config.ttft_s + index * self.config.itl_s
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if fault == "broken" and index == max(1, len(tokens) // 2):
+                assert request.transport is not None
+                request.transport.close()
+                raise ConnectionResetError("stub: stream broken on purpose")
+            if fault == "malformed" and index == 1:
+                await response.write(b"data: {not json\n\n")
+                continue
+            await response.write(self._event(body, token, chat, index))
+        final: dict[str, Any] = {
+            "id": "stub",
+            "model": self.config.model,
+            "choices": [
+                {"index": 0, "finish_reason": "stop", **({"delta": {}} if chat else {"text": ""})}
+            ],
+        }
+        await response.write(b"data: " + json.dumps(final).encode() + b"\n\n")
+        if (body.get("stream_options") or {}).get("include_usage"):
+            usage = {"id": "stub", "choices": [], "usage": _usage(body, tokens)}
+            await response.write(b"data: " + json.dumps(usage).encode() + b"\n\n")
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    def _event(self, body: dict[str, Any], token: str, chat: bool, index: int) -> bytes:
+        choice: dict[str, Any] = {"index": 0, "finish_reason": None}
+        if chat:
+            choice["delta"] = {"content": token}
+        else:
+            choice["text"] = token
+            if body.get("logprobs") and self.config.logprobs:
+                choice["logprobs"] = _completion_logprobs([token], int(body["logprobs"]))
+        event = {
+            "id": "stub",
+            "object": "text_completion",
+            "model": self.config.model,
+            "choices": [choice],
+        }
+        return b"data: " + json.dumps(event).encode() + b"\n\n"
+
+
+def _tokens(text: str) -> list[str]:
+    """Split into word-ish tokens that join back to the text exactly."""
+    pieces: list[str] = []
+    for index, word in enumerate(text.split(" ")):
+        pieces.append(word if index == 0 else " " + word)
+    return [p for p in pieces if p]
+
+
+def _usage(body: dict[str, Any], tokens: list[str]) -> dict[str, int]:
+    prompt = body.get("prompt") or json.dumps(body.get("messages"))
+    prompt_tokens = len(str(prompt).split())
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": len(tokens),
+        "total_tokens": prompt_tokens + len(tokens),
+    }
+
+
+def _completion_logprobs(tokens: list[str], top: int) -> dict[str, Any]:
+    alternatives = [
+        {token: -0.1, " A": -2.5, " B": -3.0, " C": -3.5, " D": -4.0} for token in tokens
+    ]
+    return {
+        "tokens": tokens,
+        "token_logprobs": [-0.1] * len(tokens),
+        "top_logprobs": [dict(list(a.items())[:top]) for a in alternatives],
+        "text_offset": [0] * len(tokens),
+    }
