@@ -58,7 +58,8 @@ def bundled_model() -> Path:
 def llama_server(bundled_model: Path) -> Iterator[str]:
     """The bundled model behind llama-cpp-python's OpenAI-compatible server; yields base URL."""
     port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="llama-server-", suffix=".log", delete=False)
+    log_path = Path(tempfile.mkdtemp(prefix="assay-llama-")) / "server.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -84,7 +85,7 @@ def llama_server(bundled_model: Path) -> Iterator[str]:
     finally:
         stop(process)
         log.close()
-        os.unlink(log.name)
+        shutil.rmtree(log_path.parent, ignore_errors=True)
 
 
 def _postgres_bin() -> Path | None:
