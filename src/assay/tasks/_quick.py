@@ -96,11 +96,12 @@ _ITEMS = ("apples", "marbles", "stickers", "pencils", "cookies", "stamps", "shel
 _MAKERS: tuple[ProblemMaker, ...] = (_buy_more, _give_away, _boxes, _share, _two_step, _weekly)
 
 
-def arithmetic_samples(seed: int, count: int = 200) -> list[Sample]:
+def arithmetic_samples(seed: int, count: int = 1000) -> list[Sample]:
     rng = random.Random(f"arithmetic:{seed}")
     samples: dict[str, Sample] = {}
     index = 0
-    while len(samples) < count:  # distinct items only: a repeat would be scored twice
+    # Distinct items only (a repeat would be scored twice); bounded if the space runs out.
+    while len(samples) < count and index < count * 50:
         maker = _MAKERS[index % len(_MAKERS)]
         question, answer, _ = maker(rng)
         sample = Sample(input=question, target=str(answer), metadata={"template": maker.__name__})
@@ -258,11 +259,11 @@ _CONSTRAINTS: tuple[ConstraintMaker, ...] = (
 )
 
 
-def instruction_samples(seed: int, count: int = 64) -> list[Sample]:
+def instruction_samples(seed: int, count: int = 200) -> list[Sample]:
     rng = random.Random(f"instructions:{seed}")
     samples: dict[str, Sample] = {}
     index = 0
-    while len(samples) < count:
+    while len(samples) < count and index < count * 50:
         topic = rng.choice(_TOPICS)
         text, instruction_id, kwargs = _CONSTRAINTS[index % len(_CONSTRAINTS)](rng)
         prompt = f"Write two sentences about {topic}. {text}"
