@@ -1,0 +1,108 @@
+"""The pipeline with a scripted target: deterministic scores, caching, error handling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from assay import RunSpec, evaluate
+from assay._errors import ErrorClass
+from assay.engine import cache_key
+from assay.store import Store
+from assay.targets import Capabilities, FakeTarget, GenerateConfig, Request, Response
+from assay.tasks._quick import arithmetic_samples
+
+
+def _answers_every_other(request: Request) -> str:
+    """Right on even-numbered items of the task, wrong on odd ones."""
+    samples = {s.input: s for s in arithmetic_samples(0, 40)}
+    question = request.prompt.rsplit("Question: ", 1)[1].split("\nAnswer:")[0]
+    sample = samples[question]
+    index = list(samples).index(question)
+    return f" The answer is {sample.target if index % 2 == 0 else int(sample.target) + 1}."
+
+
+def test_scores_are_exact_and_stored(tmp_path: Path) -> None:
+    target = FakeTarget(_answers_every_other, capabilities=Capabilities(streaming=True))
+    spec = RunSpec(target="fake", tasks=("arithmetic",), limit=40)
+    result = evaluate(spec, out_dir=tmp_path, target=target, run_id="r1")
+    results = json.loads(result.results_path.read_text())
+    (task,) = results["tasks"]
+    assert task["value"] == 0.5
+    assert task["n"] == 40
+    assert task["ci95"][0] < 0.5 < task["ci95"][1]
+    assert task["method"] == "generate"
+    assert results["requests"] == {
+        "total": 40,
+        "cached": 0,
+        "sent": 40,
+        "errors": {},
+        "retried": {},
+        "stored": 40,
+        "invocations": 1,
+    }
+    assert set(results["serving"]) == {"ttft_s", "itl_s", "output_tokens_per_s", "e2e_s"}
+    assert result.report_path.read_text().count("arithmetic") >= 1
+    # Completion mode was chosen (the target offers it) with the task's generation config.
+    assert target.requests[0].mode == "completion"
+    assert target.requests[0].config.max_tokens == 48
+
+
+def test_chat_only_target_gets_messages(tmp_path: Path) -> None:
+    target = FakeTarget((" B",), capabilities=Capabilities(completion=False))
+    spec = RunSpec(target="fake", tasks=("knowledge_mcq",), limit=5)
+    results = json.loads(evaluate(spec, out_dir=tmp_path, target=target).results_path.read_text())
+    assert target.requests[0].mode == "chat"
+    assert target.requests[0].messages[-1].role == "user"
+    assert "Reply with the letter" in target.requests[0].messages[-1].content
+    assert results["tasks"][0]["method"] == "generate"
+
+
+def test_rerun_uses_the_store_and_rescoring_sends_nothing(tmp_path: Path) -> None:
+    target = FakeTarget((" The answer is 3.",))
+    spec = RunSpec(target="fake", tasks=("arithmetic",), limit=10)
+    evaluate(spec, out_dir=tmp_path, target=target, run_id="again")
+    again = FakeTarget((" The answer is 3.",))
+    result = evaluate(spec, out_dir=tmp_path, target=again, run_id="again")
+    assert again.requests == []
+    requests = json.loads(result.results_path.read_text())["requests"]
+    assert (requests["total"], requests["cached"], requests["sent"]) == (10, 10, 0)
+    assert requests["invocations"] == 2
+
+
+def test_errors_are_counted_not_scored(tmp_path: Path) -> None:
+    def flaky(request: Request) -> str | Response:
+        if "marbles" in request.prompt.rsplit("Question:", 1)[1]:
+            return Response(error=ErrorClass.CONTENT_FILTER, error_detail="filtered")
+        return " The answer is 1."
+
+    spec = RunSpec(target="fake", tasks=("arithmetic",), limit=60)
+    result = evaluate(spec, out_dir=tmp_path, target=FakeTarget(flaky), run_id="e")
+    (task,) = json.loads(result.results_path.read_text())["tasks"]
+    store = Store(f"sqlite:///{tmp_path / 'assay.db'}")
+    scores = store.read_run("e").scores
+    store.close()
+    errored = [s for s in scores if s["outcome"] == "error"]
+    assert errored and all(s["value"] is None for s in errored)
+    assert task["errors"] == len(errored)
+    assert task["n"] == 60 - len(errored)
+    assert task["error_classes"] == {"content_filter": len(errored)}
+
+
+def test_cache_key_covers_what_changes_the_answer() -> None:
+    base = Request("completion", GenerateConfig(seed=1), prompt="p")
+    key = cache_key("t", "m", base, 0)
+    assert key == cache_key(
+        "t", "m", Request("completion", GenerateConfig(seed=1), prompt="p", sample_id="other"), 0
+    )
+    variants = [
+        cache_key("t2", "m", base, 0),
+        cache_key("t", "m2", base, 0),
+        cache_key("t", "m", base, 1),
+        cache_key("t", "m", Request("completion", GenerateConfig(seed=2), prompt="p"), 0),
+        cache_key(
+            "t", "m", Request("completion", GenerateConfig(seed=1, temperature=1.0), prompt="p"), 0
+        ),
+        cache_key("t", "m", Request("completion", GenerateConfig(seed=1), prompt="q"), 0),
+    ]
+    assert len({key, *variants}) == len(variants) + 1
