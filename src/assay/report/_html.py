@@ -192,7 +192,7 @@ def latency_figure(requests: Sequence[Mapping[str, Any]]) -> str | None:
         title="Latency distribution (successful requests)",
         height=360,
         xaxis={"title": "ms"},
-        yaxis={"title": "fraction of requests ≤ x", "range": [0, 1.02]},
+        yaxis={"title": "fraction of requests ≤ x", "range": [0, 1.02], "automargin": True},
     )
     return _figure_html(fig, "fig-latency")
 
