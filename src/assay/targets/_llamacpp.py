@@ -136,6 +136,7 @@ class LlamaCppTarget:
                 )
             if config.seed is not None:
                 self._llm.set_seed(config.seed)
+            _prefill(self._llm, tokens)
             return self._decode(tokens, request, template_stops, started)
 
     def _decode(
@@ -150,6 +151,7 @@ class LlamaCppTarget:
         logprobs: list[TokenLogprob] = []
         finish = "length"
         text = ""
+        # The prompt is already in the KV cache (`_prefill`): llama-cpp-python samples at once.
         generator = llm.generate(
             prompt,
             temp=config.temperature,
@@ -204,6 +206,29 @@ class LlamaCppTarget:
             logprob=float(logits[token]) - log_norm,
             top=tuple((_piece(llm, int(t)), float(logits[t]) - log_norm) for t in top),
         )
+
+
+# llama.cpp's logits depend on how a prompt was split into batches, so reusing a cached prefix
+# of any length made a request's output depend on the request before it. Prompts are evaluated
+# in fixed blocks and a cached prefix is reused only in whole blocks: warm equals cold, bit for bit.
+_PREFIX_BLOCK = 64
+
+
+def _prefill(llm: Any, prompt: list[int]) -> None:
+    """Evaluate `prompt` block by block, reusing the whole blocks already in the KV cache."""
+    shared = 0
+    for cached, token in zip(llm.input_ids[: llm.n_tokens].tolist(), prompt, strict=False):
+        if cached != token:
+            break
+        shared += 1
+    # Keep at least one token to evaluate, so the logits are those of this prompt's end.
+    reuse = min(shared, len(prompt) - 1) // _PREFIX_BLOCK * _PREFIX_BLOCK
+    if reuse <= 0 or not llm._ctx.kv_cache_seq_rm(-1, reuse, -1):
+        llm.reset()
+        reuse = 0
+    llm.n_tokens = reuse
+    for start in range(reuse, len(prompt), _PREFIX_BLOCK):
+        llm.eval(prompt[start : start + _PREFIX_BLOCK])
 
 
 def _piece(llm: Any, token: int) -> str:

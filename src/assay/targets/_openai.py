@@ -106,9 +106,13 @@ class OpenAITarget:
         )
         connector = aiohttp.TCPConnector(limit=self._max_concurrency, limit_per_host=0)
         self._session = aiohttp.ClientSession(headers=headers, timeout=timeout, connector=connector)
-        if not self._model:
-            self._model = await self._first_model()
-        self._capabilities = await self._probe()
+        try:
+            if not self._model:
+                self._model = await self._first_model()
+            self._capabilities = await self._probe()
+        except BaseException:
+            await self.close()  # nobody closes a target whose start failed
+            raise
 
     async def close(self) -> None:
         if self._session is not None:
@@ -181,6 +185,11 @@ class OpenAITarget:
                         return None
                     parsed = await resp.json(content_type=None)
                     return parsed if isinstance(parsed, dict) else None
+            except aiohttp.ClientConnectorError as exc:
+                # Nothing listens there: retrying only delays the one line the user needs.
+                raise TargetUnavailable(
+                    f"{url}: cannot reach the server ({type(exc).__name__}); is it running?"
+                ) from None
             except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError):
                 await asyncio.sleep(0.2 * 2**attempt)
         return None
@@ -303,7 +312,7 @@ class _StreamState:
         now = time.perf_counter() - self.started
         try:
             event = json.loads(data)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
             raise TargetError(
                 f"malformed stream event: {data[:120]!r}", error_class=ErrorClass.MALFORMED
             ) from None

@@ -1,0 +1,234 @@
+"""OpenAITarget against a real OpenAI-compatible server: llama-cpp-python's, with Gemma 3 270M.
+
+`normalise_base_url` and the unreachable-server error need no server; everything else uses the
+session's `llama_server` fixture on loopback and is marked slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import itertools
+import json
+import socket
+import warnings
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from assay import RunSpec, TargetUnavailable, evaluate
+from assay.targets import GenerateConfig, Message, Request, Response, resolve_target
+from assay.targets._openai import OpenAITarget, normalise_base_url
+
+MODEL = "gemma-3-270m"
+T = TypeVar("T")
+
+
+def with_target(target: OpenAITarget, use: Callable[[OpenAITarget], Awaitable[T]]) -> T:
+    async def go() -> T:
+        await target.start()
+        try:
+            return await use(target)
+        finally:
+            await target.close()
+
+    return asyncio.run(go())
+
+
+def send(base_url: str, request: Request) -> Response:
+    return with_target(OpenAITarget(base_url), lambda target: target.send(request))
+
+
+def completion(prompt: str, **config: Any) -> Request:
+    return Request(mode="completion", config=GenerateConfig(**config), prompt=prompt)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- no server needed ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000/v1"),
+        ("http://127.0.0.1:8000/", "http://127.0.0.1:8000/v1"),
+        ("http://127.0.0.1:8000/v1", "http://127.0.0.1:8000/v1"),
+        ("http://127.0.0.1:8000/v1/", "http://127.0.0.1:8000/v1"),
+        ("https://api.example.com/openai/v1//", "https://api.example.com/openai/v1"),
+        ("http://localhost:11434/api", "http://localhost:11434/api"),
+    ],
+)
+def test_normalise_base_url(given: str, expected: str) -> None:
+    assert normalise_base_url(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["localhost:8000", "ftp://host/v1", "http://", "127.0.0.1:8000/v1"])
+def test_normalise_base_url_rejects_what_is_not_http(bad: str) -> None:
+    with pytest.raises(TargetUnavailable) as raised:
+        normalise_base_url(bad)
+    message = str(raised.value)
+    assert bad in message and "openai:http://" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("model", [None, "some-model"])
+def test_unreachable_server_is_one_line_naming_the_url(model: str | None) -> None:
+    base_url = f"http://127.0.0.1:{free_port()}/v1"
+    target = OpenAITarget(base_url, model)
+    with pytest.raises(TargetUnavailable) as raised:
+        asyncio.run(target.start())
+    message = str(raised.value)
+    assert base_url in message
+    assert "cannot reach" in message
+    assert "\n" not in message and "Traceback" not in message
+    # Regression: a failed start left its HTTP session open (nobody closes such a target).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del target, raised  # the traceback holds the target too
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+# -- against llama-cpp-python's server ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_model_is_discovered_and_capabilities_probed(llama_server: str) -> None:
+    target = OpenAITarget(llama_server)
+    assert target.model == ""
+
+    with_target(target, lambda _: asyncio.sleep(0))
+    assert target.model == MODEL  # from /v1/models
+    assert target.spec == f"openai:{llama_server}"  # the model was not given, so not in the spec
+    capabilities = target.capabilities
+    assert capabilities.completion is True
+    assert capabilities.chat is True
+    assert capabilities.logprobs is True
+    assert capabilities.streaming is True
+
+
+@pytest.mark.slow
+def test_completion_streams_with_per_chunk_times(llama_server: str) -> None:
+    prompt = "The capital of France is"
+    response = send(llama_server, completion(prompt, max_tokens=16))
+    assert response.ok
+    assert response.text.strip()
+    assert response.finish_reason == "length"
+    assert response.http_status == 200
+
+    usage = response.usage
+    # llama-cpp-python's server ignores stream_options.include_usage, so usage is counted from
+    # the streamed chunks; a server that sends usage is covered in tests/engine/test_faults.py.
+    if usage.source == "server":
+        assert usage.prompt_tokens is not None and usage.prompt_tokens > 0
+    else:
+        assert usage.source == "client"
+    assert usage.completion_tokens == 16  # cut at max_tokens
+
+    timings = response.timings
+    times = timings.token_times_s
+    assert len(times) == 16  # one arrival time per streamed chunk, one chunk per token
+    assert timings.ttft_s is not None and timings.ttft_s > 0
+    assert timings.ttft_s == times[0]
+    assert all(later > earlier for earlier, later in itertools.pairwise(times))
+    assert timings.e2e_s >= times[-1]
+    assert response.logprobs is None
+
+
+@pytest.mark.slow
+def test_chat(llama_server: str) -> None:
+    # A system turn, because this base model ends a bare user turn at once.
+    request = Request(
+        mode="chat",
+        config=GenerateConfig(max_tokens=16),
+        messages=(
+            Message("system", "You are a helpful assistant."),
+            Message("user", "What is the capital of France?"),
+        ),
+    )
+    response = send(llama_server, request)
+    assert response.ok
+    assert response.text.strip()
+    assert response.finish_reason in ("stop", "length")
+    assert len(response.timings.token_times_s) >= 1
+    assert response.timings.e2e_s >= response.timings.token_times_s[-1]
+
+
+@pytest.mark.slow
+def test_completion_logprobs(llama_server: str) -> None:
+    response = send(
+        llama_server, completion("The capital of France is", max_tokens=4, top_logprobs=5)
+    )
+    assert response.logprobs is not None
+    assert len(response.logprobs) == 4
+    assert "".join(entry.token for entry in response.logprobs) == response.text
+    for entry in response.logprobs:
+        assert entry.logprob <= 0
+        assert 5 <= len(entry.top) <= 6  # llama.cpp adds the sampled token when not in the top 5
+        assert all(value <= 0 for _, value in entry.top)
+        # The server lists the chosen token among the alternatives (it may not be the most
+        # likely one: llama-cpp-python's server applies a repeat penalty of 1.1 by default).
+        alternatives = dict(entry.top)
+        assert alternatives[entry.token] == pytest.approx(entry.logprob)
+        values = [value for _, value in entry.top]
+        assert values[:5] == sorted(values[:5], reverse=True)
+
+
+@pytest.mark.slow
+def test_stop_sequences_are_honoured(llama_server: str) -> None:
+    free = send(llama_server, completion("1, 2, 3, 4,", max_tokens=12))
+    assert free.text.count(",") >= 2  # the count goes on without a stop sequence
+    stopped = send(llama_server, completion("1, 2, 3, 4,", max_tokens=12, stop=(",",)))
+    assert stopped.finish_reason == "stop"
+    assert "," not in stopped.text
+    assert stopped.text.strip()
+    assert free.text.startswith(stopped.text)
+
+
+@pytest.mark.slow
+def test_explicit_model_in_the_spec(llama_server: str) -> None:
+    target = resolve_target(f"openai:{llama_server}#{MODEL}")
+    assert isinstance(target, OpenAITarget)
+    assert target.model == MODEL  # before start: no discovery needed
+    assert target.spec == f"openai:{llama_server}#{MODEL}"
+    response = with_target(target, lambda t: t.send(completion("Hello", max_tokens=4)))
+    assert response.ok and response.usage.completion_tokens == 4
+    assert target.model == MODEL
+
+
+@pytest.mark.slow
+def test_secret_key_is_never_written(
+    llama_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sk-assay-test-7f3c9e1d2b8a4f60"
+    monkeypatch.setenv("ASSAY_API_KEY", secret)
+    spec = RunSpec(target=f"openai:{llama_server}", tasks=("arithmetic",), limit=3)
+    result = evaluate(spec, out_dir=tmp_path, run_id="secret")
+
+    results = json.loads(result.results_path.read_text())
+    assert results["target"]["spec"] == f"openai:{llama_server}"
+    assert results["requests"]["sent"] == 3 and results["requests"]["errors"] == {}
+    assert results["tasks"][0]["n"] + results["tasks"][0]["errors"] == 3
+    written = sorted(path for path in tmp_path.rglob("*") if path.is_file())
+    names = {path.name for path in written}
+    assert {"assay.db", result.results_path.name, result.report_path.name} <= names
+    for path in written:  # the database (and any WAL beside it), results.json, report.html
+        assert secret.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.slow
+def test_multiple_choice_uses_logprobs_on_the_server(llama_server: str, tmp_path: Path) -> None:
+    spec = RunSpec(target=f"openai:{llama_server}", tasks=("knowledge_mcq",), limit=8)
+    result = evaluate(spec, out_dir=tmp_path)
+    (task,) = json.loads(result.results_path.read_text())["tasks"]
+    assert task["task"] == "knowledge_mcq"
+    assert task["method"] == "logprob"
+    assert task["n"] == 8 and task["errors"] == 0
+    assert 0.0 <= task["value"] <= 1.0
