@@ -48,7 +48,13 @@ class BatchWriter:
         async with self._lock:
             requests, self._requests = self._requests, []
             scores, self._scores = self._scores, []
-            if requests or scores:
+            if not (requests or scores):
+                return
+            if self._store.dialect == "sqlite":
+                # A local SQLite batch takes milliseconds; a thread would cost more in GIL
+                # contention with the event loop than it saves.
+                self._store.write_batch(requests, scores)
+            else:
                 await asyncio.to_thread(self._store.write_batch, requests, scores)
 
     async def close(self) -> None:

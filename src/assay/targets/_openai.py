@@ -233,9 +233,15 @@ class OpenAITarget:
                 if resp.status >= 400:
                     raise await _http_error(resp)
                 stream = _StreamState(started, chat=request.mode == "chat")
-                async for raw_line in resp.content:
-                    if stream.feed(raw_line):
+                # Read whatever arrived and split lines here: one await per network read,
+                # not one per line, which is most of a client's cost at high request rates.
+                pending = b""
+                async for chunk in resp.content.iter_any():
+                    *lines, pending = (pending + chunk).split(b"\n")
+                    if any(stream.feed(line) for line in lines):
                         break
+                else:
+                    stream.feed(pending)
                 return stream.finish(resp.status)
         except TargetError:
             raise
