@@ -192,24 +192,29 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, ...]) -
 
 def main() -> None:
     """Console entry point with the user-error hook."""
+    interrupted = "assay: interrupted; finished samples are saved (resume with --run-id)"
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click turns Ctrl-C (and any typer.Exit) into a returned code.
+        code = app(standalone_mode=False)
     except AssayError as exc:
         print(f"assay: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print(
-            "assay: interrupted; finished samples are saved (resume with --run-id)", file=sys.stderr
-        )
+        print(interrupted, file=sys.stderr)
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Usage errors carry their own exit code. typer ships its own copy of click, so they
+        # are not `click.ClickException`: recognise them by their interface instead.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise
+    if code == 130:
+        print(interrupted, file=sys.stderr)
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -111,8 +111,9 @@ class Runner:
         if existing is not None:
             self._check_resumable(existing)
         planned = plan_tasks(self.spec)
-        await self.target.start()
         try:
+            # Inside the try: a target that fails to start still releases what it opened.
+            await self.target.start()
             await asyncio.to_thread(self._record_plan, planned, existing)
             self._cache = await asyncio.to_thread(self.store.load_cache, self.run_id)
             await self._execute(planned)

@@ -6,6 +6,8 @@ Writes are batched by the engine; reads serve the report, which never sees in-me
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +40,17 @@ class RunData:
     scores: list[Row]
 
 
+def _mask_password(url: str) -> str:
+    """Hide a password in a URL that SQLAlchemy could not parse (so cannot render safely)."""
+    return re.sub(r"(://[^:/@]*:)[^/]*@", r"\1***@", url)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
+    # busy_timeout first: switching to WAL needs a lock that another process may hold.
+    cursor.execute("PRAGMA busy_timeout=60000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=60000")
     cursor.close()
 
 
@@ -52,17 +60,23 @@ class Store:
         self._safe_url = url
         try:
             parsed = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             raise StoreError(
-                f"--store {url!r}: not a database URL; use sqlite:///path/assay.db or "
-                "postgresql+psycopg://user@host/db"
+                f"--store {_mask_password(url)!r}: not a database URL; use "
+                "sqlite:///path/assay.db or postgresql+psycopg://user@host/db"
             ) from None
         self._safe_url = parsed.render_as_string(hide_password=True)
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            parent = Path(parsed.database).expanduser().parent
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"{self._safe_url}: cannot create the directory {parent} ({exc.strerror})"
+                ) from None
         try:
             self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
         except (ArgumentError, ImportError, SQLAlchemyError) as exc:
@@ -70,13 +84,27 @@ class Store:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
-            schema.metadata.create_all(self.engine)
+            self._create_schema()
         except SQLAlchemyError as exc:
             message = str(exc.orig if hasattr(exc, "orig") else exc).splitlines()[0]
             raise StoreError(
                 f"{self._safe_url}: cannot open the store ({message}); check the URL and "
                 "that the database server is running"
             ) from None
+
+    def _create_schema(self, attempts: int = 5) -> None:
+        # Processes opening a new store at once all see no tables and all create them; the
+        # losers fail with "already exists". Once the winner has committed, a retry sees them.
+        for attempt in range(1, attempts + 1):
+            try:
+                schema.metadata.create_all(self.engine)
+                return
+            except SQLAlchemyError as exc:
+                text = str(exc)
+                lost_race = "already exists" in text or "pg_type_typname_nsp_index" in text
+                if not lost_race or attempt == attempts:
+                    raise
+                time.sleep(0.05 * attempt)
 
     def close(self) -> None:
         self.engine.dispose()
