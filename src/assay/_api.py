@@ -30,11 +30,23 @@ async def evaluate_async(
     target: Target | None = None,
     progress: bool = False,
     retry: RetryPolicy | None = None,
+    given: frozenset[str] | None = None,
 ) -> EvalResult:
+    """Run `spec` into the store and write the reports.
+
+    `given` names the spec fields the user set explicitly: when `run_id` already exists, the
+    other fields are taken from the stored run, so `--run-id X` alone resumes X as it was.
+    """
     store = Store(store_url or default_store_url(out_dir))
     try:
         runner = Runner(
-            spec, store, run_id or new_run_id(), target=target, progress=progress, retry=retry
+            spec,
+            store,
+            run_id or new_run_id(),
+            target=target,
+            progress=progress,
+            retry=retry,
+            given=given,
         )
         outcome = await runner.run()
         results_path, report_path = await asyncio.to_thread(

@@ -96,20 +96,35 @@ class Runner:
         target: Target | None = None,
         progress: bool = True,
         retry: RetryPolicy | None = None,
+        given: frozenset[str] | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
         self.run_id = run_id
-        self.target = target or resolve_target(spec.target)
+        self._target = target
+        # Spec fields the user set; when resuming, the others come from the stored run.
+        self._given = given
         self.show_progress = progress
         self.retry = retry
         self.counters = Counters()
         self._cache: dict[str, dict[str, Any]] = {}
 
+    @property
+    def target(self) -> Target:
+        assert self._target is not None, "resolved at the start of run()"
+        return self._target
+
     async def run(self) -> RunOutcome:
         existing = await asyncio.to_thread(self.store.get_run, self.run_id)
         if existing is not None:
+            if self._given is not None:
+                stored = RunSpec.model_validate(existing["manifest"]["spec"])
+                self.spec = stored.model_copy(
+                    update={name: getattr(self.spec, name) for name in self._given}
+                )
             self._check_resumable(existing)
+        if self._target is None:
+            self._target = resolve_target(self.spec.target)
         planned = plan_tasks(self.spec)
         try:
             # Inside the try: a target that fails to start still releases what it opened.
@@ -318,8 +333,8 @@ class Runner:
         if hit is not None:
             self.counters.cached += 1
             return response_from_row(hit)
-        self.counters.sent += 1
         response, attempt_errors = await executor.submit(request)
+        self.counters.sent += 1  # counted once answered, so an interrupt does not overcount
         if response.error is not None:
             self.counters.errors[str(response.error)] += 1
         row = request_row(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from typing import Any
 
+from assay._errors import StoreError
 from assay.store._store import Store
 
 Row = dict[str, Any]
@@ -25,6 +27,7 @@ class BatchWriter:
         self._lock = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        self._warned = False
 
     def start(self) -> None:
         self._ticker = asyncio.create_task(self._tick())
@@ -32,7 +35,16 @@ class BatchWriter:
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(self._interval_s)
+            await self._flush_quietly()
+
+    async def _flush_quietly(self) -> None:
+        try:
             await self.flush()
+        except StoreError as exc:
+            # Rows stay queued; the next tick (or close, which raises) tries again.
+            if not self._warned:
+                print(f"assay: warning: {exc}; retrying", file=sys.stderr)
+                self._warned = True
 
     def add_request(self, row: Row) -> None:
         self._requests.append(row)
@@ -40,7 +52,7 @@ class BatchWriter:
     def add_score(self, row: Row) -> None:
         self._scores.append(row)
         if len(self._scores) + len(self._requests) >= self._max_rows and not self._lock.locked():
-            task = asyncio.create_task(self.flush())
+            task = asyncio.create_task(self._flush_quietly())
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
 
@@ -50,12 +62,17 @@ class BatchWriter:
             scores, self._scores = self._scores, []
             if not (requests or scores):
                 return
-            if self._store.dialect == "sqlite":
-                # A local SQLite batch takes milliseconds; a thread would cost more in GIL
-                # contention with the event loop than it saves.
-                self._store.write_batch(requests, scores)
-            else:
-                await asyncio.to_thread(self._store.write_batch, requests, scores)
+            try:
+                if self._store.dialect == "sqlite":
+                    # A local SQLite batch takes milliseconds; a thread would cost more in GIL
+                    # contention with the event loop than it saves.
+                    self._store.write_batch(requests, scores)
+                else:
+                    await asyncio.to_thread(self._store.write_batch, requests, scores)
+            except StoreError:
+                self._requests[:0] = requests
+                self._scores[:0] = scores
+                raise
 
     async def close(self) -> None:
         if self._ticker is not None:

@@ -78,7 +78,9 @@ class Store:
                     f"{self._safe_url}: cannot create the directory {parent} ({exc.strerror})"
                 ) from None
         try:
-            self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
+            self.engine: Engine = create_engine(
+                parsed, future=True, pool_pre_ping=self.dialect != "sqlite"
+            )
         except (ArgumentError, ImportError, SQLAlchemyError) as exc:
             raise StoreError(f"{self._safe_url}: cannot open the store ({exc})") from None
         if self.dialect == "sqlite":
