@@ -5,13 +5,12 @@ Plotly's JS is inlined once so the page works offline; autoescaping keeps model 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from importlib.resources import files
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
-import plotly.offline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from assay.perf._metrics import request_series
@@ -28,7 +27,17 @@ SERVING_METRICS: tuple[tuple[str, str, bool], ...] = (
     ("output_tokens_per_s", "Output tokens/s per request", False),
 )
 _FIGURE_CONFIG = {"responsive": True, "displaylogo": False}
-_FIGURE_TEMPLATE = "plotly_white"
+# Figures are plain plotly.js JSON: building plotly.py objects cost more than the rest of
+# a report. This layout stands in for plotly.py's "plotly_white" template.
+_AXIS = {"gridcolor": "#ebf0f8", "zerolinecolor": "#ebf0f8", "automargin": True}
+_BASE_LAYOUT: dict[str, Any] = {
+    "paper_bgcolor": "white",
+    "plot_bgcolor": "white",
+    "font": {"family": "system-ui, sans-serif", "size": 12},
+    "margin": {"l": 10, "r": 20, "t": 40, "b": 40},
+    "polar": {"bgcolor": "white"},
+}
+Figure = dict[str, Any]
 
 
 # -- formatting (also the template's filters) ----------------------------------------------
@@ -77,12 +86,20 @@ def _environment() -> Environment:
 # -- figures: each returns an HTML fragment, or None when there is nothing to draw --------
 
 
-def _figure_html(fig: go.Figure, div_id: str) -> str:
-    fig.update_layout(template=_FIGURE_TEMPLATE, margin={"l": 10, "r": 20, "t": 40, "b": 40})
-    html = pio.to_html(
-        fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=_FIGURE_CONFIG
+def _figure(traces: list[dict[str, Any]], title: str, **layout: Any) -> Figure:
+    for axis in ("xaxis", "yaxis"):
+        layout[axis] = {**_AXIS, **layout.get(axis, {})}
+    return {"data": traces, "layout": {**_BASE_LAYOUT, "title": {"text": title}, **layout}}
+
+
+def _figure_html(fig: Figure, div_id: str) -> str:
+    # "<" escaped inside the JSON, so no string in a figure can close the script element.
+    payload = json.dumps([fig["data"], fig["layout"], _FIGURE_CONFIG]).replace("<", "\\u003c")
+    height = int(fig["layout"].get("height", 400))
+    return (
+        f'<div id="{div_id}" class="plotly-graph-div" style="height:{height}px;width:100%">'
+        f"</div>\n<script>Plotly.newPlot({json.dumps(div_id)}, ...{payload});</script>"
     )
-    return str(html)
 
 
 def _error_bars(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -106,22 +123,22 @@ def task_figure(tasks: Sequence[Mapping[str, Any]]) -> str | None:
     rows = [t for t in tasks if t["value"] is not None]
     if not rows:
         return None
-    fig = go.Figure(
-        go.Bar(
-            x=[t["value"] for t in rows],
-            y=[t["task"] for t in rows],
-            orientation="h",
-            error_x=_error_bars(rows),
-            customdata=[[fmt_ci(t["ci95"]), t["n"]] for t in rows],
-            hovertemplate="%{y}: %{x:.3f}<br>95% CI %{customdata[0]}, n=%{customdata[1]}"
-            "<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title="Task scores (95% CI)",
+    bar = {
+        "type": "bar",
+        "x": [t["value"] for t in rows],
+        "y": [t["task"] for t in rows],
+        "orientation": "h",
+        "error_x": _error_bars(rows),
+        "customdata": [[fmt_ci(t["ci95"]), t["n"]] for t in rows],
+        "hovertemplate": "%{y}: %{x:.3f}<br>95% CI %{customdata[0]}, n=%{customdata[1]}"
+        "<extra></extra>",
+    }
+    fig = _figure(
+        [bar],
+        "Task scores (95% CI)",
         height=140 + 32 * len(rows),
         xaxis={"range": _unit_range(rows)},
-        yaxis={"autorange": "reversed", "automargin": True},
+        yaxis={"autorange": "reversed"},
     )
     return _figure_html(fig, "fig-tasks")
 
@@ -130,16 +147,15 @@ def dimension_figure(dimensions: Sequence[Mapping[str, Any]]) -> str | None:
     rows = [d for d in dimensions if d["value"] is not None]
     if not rows:
         return None
-    fig = go.Figure(
-        go.Bar(
-            x=[d["dimension"] for d in rows],
-            y=[d["value"] for d in rows],
-            error_y=_error_bars(rows),
-            marker_color="#4c78a8",
-            hovertemplate="%{x}: %{y:.3f}<extra></extra>",
-        )
-    )
-    fig.update_layout(title="Dimensions (95% CI)", height=380, yaxis={"range": _unit_range(rows)})
+    bar = {
+        "type": "bar",
+        "x": [d["dimension"] for d in rows],
+        "y": [d["value"] for d in rows],
+        "error_y": _error_bars(rows),
+        "marker": {"color": "#4c78a8"},
+        "hovertemplate": "%{x}: %{y:.3f}<extra></extra>",
+    }
+    fig = _figure([bar], "Dimensions (95% CI)", height=380, yaxis={"range": _unit_range(rows)})
     return _figure_html(fig, "fig-dimensions")
 
 
@@ -149,18 +165,24 @@ def radar_figure(dimensions: Sequence[Mapping[str, Any]]) -> str | None:
         return None
     names = [d["dimension"] for d in rows] + [rows[0]["dimension"]]
 
-    def ring(values: list[float | None], name: str, **style: Any) -> go.Scatterpolar:
-        return go.Scatterpolar(r=[*values, values[0]], theta=names, name=name, **style)
+    def ring(values: list[float | None], name: str, **style: Any) -> dict[str, Any]:
+        return {
+            "type": "scatterpolar",
+            "r": [*values, values[0]],
+            "theta": names,
+            "name": name,
+            **style,
+        }
 
-    fig = go.Figure(
-        [
-            ring([d["ci95"][1] for d in rows], "CI high", line={"dash": "dot", "width": 1}),
-            ring([d["value"] for d in rows], "value", fill="toself", line={"width": 2}),
-            ring([d["ci95"][0] for d in rows], "CI low", line={"dash": "dot", "width": 1}),
-        ]
-    )
+    traces = [
+        ring([d["ci95"][1] for d in rows], "CI high", line={"dash": "dot", "width": 1}),
+        ring([d["value"] for d in rows], "value", fill="toself", line={"width": 2}),
+        ring([d["ci95"][0] for d in rows], "CI low", line={"dash": "dot", "width": 1}),
+    ]
     radial = {"range": _unit_range(rows)} if _unit_range(rows) else {}
-    fig.update_layout(title="Dimensions", height=380, polar={"radialaxis": radial})
+    fig = _figure(
+        traces, "Dimensions", height=380, polar={"bgcolor": "white", "radialaxis": radial}
+    )
     return _figure_html(fig, "fig-radar")
 
 
@@ -177,22 +199,23 @@ def latency_figure(requests: Sequence[Mapping[str, Any]]) -> str | None:
         if series[name]:
             seconds, fractions = _ecdf(series[name])
             traces.append(
-                go.Scatter(
-                    x=[s * 1000 for s in seconds],
-                    y=fractions,
-                    mode="lines",
-                    line_shape="hv",
-                    name=f"{label} (n={len(seconds)})",
-                )
+                {
+                    "type": "scatter",
+                    "x": [s * 1000 for s in seconds],
+                    "y": fractions,
+                    "mode": "lines",
+                    "line": {"shape": "hv"},
+                    "name": f"{label} (n={len(seconds)})",
+                }
             )
     if not traces:
         return None
-    fig = go.Figure(traces)
-    fig.update_layout(
-        title="Latency distribution (successful requests)",
+    fig = _figure(
+        traces,
+        "Latency distribution (successful requests)",
         height=360,
-        xaxis={"title": "ms"},
-        yaxis={"title": "fraction of requests ≤ x", "range": [0, 1.02], "automargin": True},
+        xaxis={"title": {"text": "ms"}},
+        yaxis={"title": {"text": "fraction of requests ≤ x"}, "range": [0, 1.02]},
     )
     return _figure_html(fig, "fig-latency")
 
@@ -331,5 +354,10 @@ def render_html(results: dict[str, Any], data: RunData) -> str:
         serving_rows=serving_rows(results["serving"]),
         samples=sample_rows(data),
         figures=_figures(results, data),
-        plotly_js=str(plotly.offline.get_plotlyjs()),
+        plotly_js=_plotly_js(),
     )
+
+
+def _plotly_js() -> str:
+    """plotly.js as shipped inside the plotly package, so the page needs no network."""
+    return files("plotly").joinpath("package_data", "plotly.min.js").read_text("utf-8")
