@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import re
-import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,25 +20,7 @@ import pytest
 
 from assay.tasks._quick import arithmetic_samples
 from assay.testing import StubConfig, StubServer
-
-_QUESTION = re.compile(r"Question: ([^\n]*)\nAnswer:")
-
-
-def assay_command() -> list[str]:
-    """The installed console script of the interpreter running the tests."""
-    beside = Path(sys.executable).parent / "assay"
-    found = str(beside) if beside.is_file() else shutil.which("assay")
-    assert found, "the assay console script is not installed (pip install -e .)"
-    return [found]
-
-
-def subprocess_env() -> dict[str, str]:
-    """The same environment whether or not CI is set, and without API keys."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("CI", "ASSAY_API_KEY", "OPENAI_API_KEY")
-    }
-    env.update(COLUMNS="200", NO_COLOR="1", PYTHONUNBUFFERED="1")
-    return env
+from helpers import QUESTION, assay_command, subprocess_env
 
 
 def assay(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
@@ -235,7 +213,7 @@ class ArithmeticOracle:
         self.answers = {s.input: s.target for s in arithmetic_samples(0)}
 
     def __call__(self, prompt: str) -> str:
-        questions = _QUESTION.findall(prompt)
+        questions = QUESTION.findall(prompt)
         if not questions:  # the capability probe
             return "Hello there."
         return f"Let me work it out step by step here. The answer is {self.answers[questions[-1]]}."

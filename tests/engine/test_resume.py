@@ -9,12 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -28,25 +25,9 @@ from assay.store import Store
 from assay.targets import Capabilities, Request, Response
 from assay.tasks._quick import arithmetic_samples
 from assay.testing import StubConfig, StubServer
+from helpers import QUESTION, assay_command, subprocess_env
 
 LIMIT = 60
-_QUESTION = re.compile(r"Question: ([^\n]*)\nAnswer:")
-
-
-def assay_command() -> list[str]:
-    """The installed console script of the interpreter running the tests."""
-    beside = Path(sys.executable).parent / "assay"
-    found = str(beside) if beside.is_file() else shutil.which("assay")
-    assert found, "the assay console script is not installed (pip install -e .)"
-    return [found]
-
-
-def subprocess_env() -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("CI", "ASSAY_API_KEY", "OPENAI_API_KEY")
-    }
-    env.update(COLUMNS="200", NO_COLOR="1", PYTHONUNBUFFERED="1")
-    return env
 
 
 class ArithmeticOracle:
@@ -56,7 +37,7 @@ class ArithmeticOracle:
         self.answers = {s.input: s.target for s in arithmetic_samples(seed)}
 
     def __call__(self, prompt: str) -> str:
-        questions = _QUESTION.findall(prompt)
+        questions = QUESTION.findall(prompt)
         if not questions:  # the capability probe
             return "Hello there."
         return f"Let me work it out step by step here. The answer is {self.answers[questions[-1]]}."
@@ -66,7 +47,7 @@ def by_question(by_prompt: Counter[str]) -> Counter[str]:
     """The stub's per-prompt request counts keyed by the sample's question."""
     counts: Counter[str] = Counter()
     for prompt, count in by_prompt.items():
-        questions = _QUESTION.findall(prompt)
+        questions = QUESTION.findall(prompt)
         if questions:
             counts[questions[-1]] += count
     return counts
