@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from assay.engine._executor import RetryPolicy
 from assay.engine._run import Runner, RunOutcome, new_run_id
+from assay.perf._perf import PerfOptions
 from assay.report._write import write_report
 from assay.spec import RunSpec
 from assay.store._store import Store, default_store_url
@@ -89,3 +91,45 @@ def report(
         return write_report(store, run_id, out_dir)
     finally:
         store.close()
+
+
+async def perf_async(
+    target: str | Target,
+    options: PerfOptions,
+    *,
+    out_dir: Path = Path("assay-results"),
+    store_url: str | None = None,
+    run_id: str | None = None,
+) -> EvalResult:
+    """Run a perf probe (workload × load profile) into the store and write the reports."""
+    from assay.perf._perf import run_perf
+
+    if isinstance(target, str):
+        target = perf_target(target, options)
+    store = Store(store_url or default_store_url(out_dir))
+    try:
+        run_id = run_id or new_run_id()
+        await run_perf(target, options, store, run_id, log=_stderr)
+        results_path, report_path = await asyncio.to_thread(write_report, store, run_id, out_dir)
+        outcome = RunOutcome(run_id, 0, 0, 0)
+        return EvalResult(outcome, results_path, report_path)
+    finally:
+        store.close()
+
+
+def perf_target(spec: str, options: PerfOptions) -> Target:
+    """Like resolve_target, but an HTTP client sized so it never queues requests itself."""
+    from assay.perf._runner import MAX_IN_FLIGHT
+    from assay.targets._openai import OpenAITarget
+    from assay.targets._registry import resolve_target
+
+    if not spec.startswith("openai:"):
+        return resolve_target(spec)
+    url, _, model = spec.removeprefix("openai:").partition("#")
+    profile = options.profile
+    in_flight = MAX_IN_FLIGHT if profile.rates_per_s else max(profile.concurrency)
+    return OpenAITarget(url, model or None, max_concurrency=in_flight)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

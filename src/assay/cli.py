@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from assay._errors import AssayError
+from assay._errors import AssayError, SpecError
 
 app = typer.Typer(
     add_completion=False,
@@ -127,6 +127,124 @@ def _print_summary(results_path: Path) -> None:
         f"requests: {req['total']} ({req['cached']} cached, {req['sent']} sent), "
         f"errors: {req['errors'] or 'none'}"
     )
+
+
+@app.command()
+def perf(
+    target: Annotated[str, typer.Argument(help="openai:URL[#MODEL], gguf:PATH or builtin.")],
+    profile: Annotated[
+        str, typer.Option(help="sync, concurrent, sweep, constant or poisson.")
+    ] = "sync",
+    concurrency: Annotated[
+        str, typer.Option(help="Workers (closed loop); a sweep takes N,N,...")
+    ] = "1",
+    rate: Annotated[
+        str | None, typer.Option(help="Requests per second (open loop); R[,R...]")
+    ] = None,
+    requests: Annotated[int | None, typer.Option(help="Requests per step.")] = None,
+    duration: Annotated[float | None, typer.Option(help="Seconds per step.")] = None,
+    prompt_tokens: Annotated[int, typer.Option(help="Synthetic prompt length.")] = 128,
+    output_tokens: Annotated[int, typer.Option(help="max_tokens per request.")] = 64,
+    prompts: Annotated[
+        Path | None, typer.Option(help='JSONL file of {"prompt": ...} lines.')
+    ] = None,
+    shared_prefix: Annotated[
+        int, typer.Option("--shared-prefix", help="Tokens shared by every prompt.")
+    ] = 0,
+    ignore_eos: Annotated[
+        bool, typer.Option("--ignore-eos", help="Ask the server to produce exactly max_tokens.")
+    ] = False,
+    warmup: Annotated[int, typer.Option(help="Unrecorded requests before each step.")] = 0,
+    slo: Annotated[str | None, typer.Option(help="e.g. ttft=1s,tpot=50ms,e2e=10s")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for prompts and Poisson arrivals.")] = 0,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="Id of the new run.")] = None,
+    out: OutOption = Path("assay-results"),
+    store: StoreOption = None,
+) -> None:
+    """Measure serving: TTFT, ITL, throughput and goodput under a load profile."""
+    from assay._api import perf_async
+    from assay.perf._perf import PerfOptions, parse_slo
+    from assay.perf._profiles import PROFILES, LoadProfile, parse_numbers
+    from assay.tasks._task import did_you_mean
+
+    if profile not in PROFILES:
+        raise SpecError(did_you_mean("--profile", profile, PROFILES, "assay perf --help"))
+    options = PerfOptions(
+        profile=LoadProfile(
+            kind=profile,  # checked against PROFILES above
+            concurrency=tuple(int(c) for c in parse_numbers(concurrency, int, "--concurrency")),
+            rates_per_s=parse_numbers(rate, float, "--rate"),
+            requests=requests,
+            duration_s=duration,
+            warmup=warmup,
+            seed=seed,
+        ),
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
+        prompts_file=prompts,
+        shared_prefix_tokens=shared_prefix,
+        ignore_eos=ignore_eos,
+        slo=parse_slo(slo),
+    )
+    gc.freeze()
+    result = asyncio.run(perf_async(target, options, out_dir=out, store_url=store, run_id=run_id))
+    _print_perf(result.results_path)
+    typer.echo(f"report: {result.report_path}")
+
+
+def _print_perf(results_path: Path) -> None:
+    perf = json.loads(results_path.read_text("utf-8"))["perf"]
+    table = Table(title=f"perf — {perf['profile']}")
+    columns = (
+        "step",
+        "req",
+        "ok %",
+        "TTFT p50",
+        "TTFT p99",
+        "ITL p50",
+        "E2E p50",
+        "out tok/s",
+        "req/s",
+        "goodput/s",
+        "client",
+    )
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for step in perf["steps"]:
+        table.add_row(*_perf_cells(step))
+    Console(width=max(132, Console().width)).print(table)
+    for step in perf["steps"]:
+        if step["client_limited"]:
+            print(
+                f"assay: warning: step {step['step']}: the client, not the server, was the "
+                f"bottleneck ({'; '.join(step['client']['reasons'])}); its numbers "
+                "understate the server",
+                file=sys.stderr,
+            )
+
+
+def _perf_cells(step: dict[str, Any]) -> list[str]:
+    def ms(metric: str, point: str) -> str:
+        value = step[metric].get(point)
+        return "—" if value is None else f"{value * 1000:.1f} ms"
+
+    def num(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f}"
+
+    rate = step["success_rate"]
+    return [
+        step["step"],
+        str(step["requests"]),
+        "—" if rate is None else f"{rate * 100:.1f}",
+        ms("ttft_s", "p50"),
+        ms("ttft_s", "p99"),
+        ms("itl_s", "p50"),
+        ms("e2e_s", "p50"),
+        num(step["aggregate_output_tokens_per_s"]),
+        num(step["request_throughput"]),
+        num(step["goodput"]),
+        "LIMITED" if step["client_limited"] else "ok",
+    ]
 
 
 @app.command()

@@ -97,8 +97,10 @@ def serving_summary(data: RunData) -> dict[str, Any]:
 
 
 def build_results(data: RunData) -> dict[str, Any]:
+    from assay.perf._perf import perf_results
+
     run = data.run
-    return {
+    results = {
         "run_id": run["run_id"],
         "assay_version": run["assay_version"],
         "created": run["created"].isoformat(),
@@ -114,3 +116,7 @@ def build_results(data: RunData) -> dict[str, Any]:
         "requests": request_summary(data),
         "serving": serving_summary(data),
     }
+    perf = perf_results(data)
+    if perf is not None:
+        results["perf"] = perf
+    return results

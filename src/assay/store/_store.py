@@ -38,6 +38,7 @@ class RunData:
     samples: list[Row]
     requests: list[Row]
     scores: list[Row]
+    perf_samples: list[Row]
 
 
 def _mask_password(url: str) -> str:
@@ -167,6 +168,10 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"{self._safe_url}: write failed ({type(exc).__name__})") from None
 
+    def write_perf(self, rows: Sequence[Row]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(schema.perf_samples.insert(), list(rows))
+
     def save_metrics(self, rows: Sequence[Row]) -> None:
         with self.engine.begin() as conn:
             self._upsert(conn, schema.metrics, rows, ("run_id", "task", "metric"))
@@ -191,6 +196,7 @@ class Store:
                 samples=rows(schema.samples, ["task", "position"]),
                 requests=rows(schema.requests, ["id"]),
                 scores=rows(schema.scores, ["task", "sample_id", "epoch"]),
+                perf_samples=rows(schema.perf_samples, ["id"]),
             )
 
     # -- dialect helpers ---------------------------------------------------------------------

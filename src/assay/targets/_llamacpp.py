@@ -103,6 +103,13 @@ class LlamaCppTarget:
         if llm is not None:
             await asyncio.to_thread(llm.close)
 
+    async def count_tokens(self, text: str) -> int | None:
+        """Prompt tokens of `text` with this model's tokenizer (BOS included)."""
+        if self._llm is None:
+            return None
+        llm = self._llm
+        return len(llm.tokenize(text.encode(), add_bos=True, special=False))
+
     async def send(self, request: Request) -> Response:
         if self._llm is None:
             raise TargetError("target not started", error_class=ErrorClass.CONNECTION)
@@ -163,7 +170,7 @@ class LlamaCppTarget:
         for token in generator:
             if config.top_logprobs is not None:
                 logprobs.append(self._logprob(token, config.top_logprobs))
-            if token in eos:
+            if token in eos and not config.ignore_eos:
                 finish = "stop"
                 break
             out_tokens.append(token)
@@ -180,10 +187,14 @@ class LlamaCppTarget:
             text=text,
             finish_reason=finish,
             usage=Usage(
-                prompt_tokens=len(prompt), completion_tokens=len(out_tokens), source="server"
+                prompt_tokens=len(prompt),
+                completion_tokens=len(out_tokens),
+                source="server",
+                client_chunks=len(out_tokens),
             ),
             timings=Timings(
                 ttft_s=times[0] if times else None,
+                ttfat_s=times[0] if times else None,
                 token_times_s=tuple(times),
                 e2e_s=time.perf_counter() - started,
             ),

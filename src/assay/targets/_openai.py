@@ -71,6 +71,7 @@ class OpenAITarget:
         self._max_concurrency = max_concurrency
         self._capabilities = Capabilities()
         self._session: aiohttp.ClientSession | None = None
+        self._tokenize_url: str | None = None
 
     @property
     def spec(self) -> str:
@@ -194,6 +195,35 @@ class OpenAITarget:
                 await asyncio.sleep(0.2 * 2**attempt)
         return None
 
+    async def count_tokens(self, text: str) -> int | None:
+        """Tokens of `text` by the server's own tokenizer, when it exposes one.
+
+        llama-cpp-python serves POST /extras/tokenize, llama.cpp's server POST /tokenize; other
+        servers have neither, and callers fall back to server-reported usage.
+        """
+        assert self._session is not None
+        root = self._base_url.removesuffix("/v1")
+        candidates = (
+            (f"{self._base_url}/extras/tokenize", {"input": text, "model": self._model}),
+            (f"{root}/extras/tokenize", {"input": text, "model": self._model}),
+            (f"{root}/tokenize", {"content": text, "add_special": True}),
+        )
+        for url, body in candidates:
+            if self._tokenize_url not in (None, url):
+                continue
+            try:
+                async with self._session.post(url, json=body) as resp:
+                    if resp.status != 200:
+                        continue
+                    tokens = (await resp.json(content_type=None)).get("tokens")
+            except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError, AttributeError):
+                continue
+            if isinstance(tokens, list):
+                self._tokenize_url = url
+                return len(tokens)
+        self._tokenize_url = ""  # none works: do not ask again
+        return None
+
     # -- requests --------------------------------------------------------------------------
 
     def _body(self, request: Request) -> tuple[str, dict[str, Any]]:
@@ -211,6 +241,10 @@ class OpenAITarget:
             body["stop"] = list(config.stop)
         if config.seed is not None:
             body["seed"] = config.seed
+        if config.ignore_eos:
+            # vLLM/SGLang/llama.cpp names; servers that do not know them ignore or reject them.
+            body["ignore_eos"] = True
+            body["min_tokens"] = config.max_tokens
         if request.mode == "chat":
             body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
             if config.top_logprobs is not None:
@@ -300,6 +334,8 @@ class _StreamState:
         self.started = started
         self.chat = chat
         self.parts: list[str] = []
+        self.reasoning: list[str] = []
+        self.first_answer: float | None = None
         self.token_times: list[float] = []
         self.logprobs: list[TokenLogprob] = []
         self.finish_reason: str | None = None
@@ -336,10 +372,18 @@ class _StreamState:
         return False
 
     def _choice(self, choice: dict[str, Any], now: float) -> None:
-        text = (choice.get("delta") or {}).get("content") if self.chat else choice.get("text")
+        delta = choice.get("delta") or {}
+        text = delta.get("content") if self.chat else choice.get("text")
+        # Reasoning models stream their thinking separately (vLLM/SGLang/DeepSeek spellings).
+        thought = delta.get("reasoning_content") or delta.get("reasoning") if self.chat else None
+        if thought:
+            self.reasoning.append(thought)
+            self.token_times.append(now)
         if text:
             self.parts.append(text)
             self.token_times.append(now)
+            if self.first_answer is None:
+                self.first_answer = now
         if choice.get("finish_reason"):
             self.finish_reason = choice["finish_reason"]
         logprobs = choice.get("logprobs")
@@ -362,7 +406,9 @@ class _StreamState:
                 ttft_s=self.token_times[0] if self.token_times else None,
                 token_times_s=tuple(self.token_times),
                 e2e_s=e2e,
+                ttfat_s=self.first_answer,
             ),
+            reasoning="".join(self.reasoning),
             logprobs=tuple(self.logprobs) if self.logprobs else None,
             http_status=status,
         )
@@ -373,9 +419,11 @@ class _StreamState:
                 prompt_tokens=self.usage.get("prompt_tokens"),
                 completion_tokens=self.usage.get("completion_tokens"),
                 source="server",
+                client_chunks=len(self.token_times),
             )
-        # Without server usage, count streamed content chunks (one per token on most servers).
-        return Usage(completion_tokens=len(self.token_times), source="client")
+        # Without server usage, count streamed chunks (one per token on most servers).
+        chunks = len(self.token_times)
+        return Usage(completion_tokens=chunks, source="client", client_chunks=chunks)
 
 
 def _parse_logprobs(logprobs: dict[str, Any]) -> list[TokenLogprob]:

@@ -35,6 +35,9 @@ class GenerateConfig:
     seed: int | None = None
     # Number of top alternatives per generated token to return (None: no logprobs).
     top_logprobs: int | None = None
+    # Ask the server to ignore end-of-sequence and produce exactly max_tokens (perf workloads);
+    # only sent when set, and recorded, never forced silently.
+    ignore_eos: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,7 @@ class GenerateConfig:
             "stop": list(self.stop),
             "seed": self.seed,
             "top_logprobs": self.top_logprobs,
+            **({"ignore_eos": True} if self.ignore_eos else {}),
         }
 
 
@@ -80,21 +84,26 @@ class TokenLogprob:
 class Timings:
     """Client-side timings of one request, relative to the moment it was sent.
 
-    `token_times_s` holds the arrival time of every streamed content chunk (one per token for
-    servers that stream token by token); `ttft_s` is the first of them.
+    `token_times_s` holds the arrival time of every non-empty streamed delta of any kind
+    (answer or reasoning; one per token on servers that stream token by token); `ttft_s` is
+    the first of them and `ttfat_s` the first answer (non-reasoning) delta.
     """
 
     queue_s: float = 0.0
     ttft_s: float | None = None
     token_times_s: tuple[float, ...] = ()
     e2e_s: float = 0.0
+    ttfat_s: float | None = None
 
 
 @dataclass(frozen=True)
 class Usage:
+    """Token counts. `completion_tokens` is from `source`; `client_chunks` is always counted."""
+
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     source: UsageSource = "none"
+    client_chunks: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,7 @@ class Response:
     usage: Usage = field(default_factory=Usage)
     timings: Timings = field(default_factory=Timings)
     logprobs: tuple[TokenLogprob, ...] | None = None
+    reasoning: str = ""
     error: ErrorClass | None = None
     error_detail: str | None = None
     http_status: int | None = None
