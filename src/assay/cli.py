@@ -154,6 +154,9 @@ def perf(
     ignore_eos: Annotated[
         bool, typer.Option("--ignore-eos", help="Ask the server to produce exactly max_tokens.")
     ] = False,
+    chat: Annotated[
+        bool, typer.Option("--chat", help="Use /chat/completions (reasoning models).")
+    ] = False,
     warmup: Annotated[int, typer.Option(help="Unrecorded requests before each step.")] = 0,
     slo: Annotated[str | None, typer.Option(help="e.g. ttft=1s,tpot=50ms,e2e=10s")] = None,
     seed: Annotated[int, typer.Option(help="Seed for prompts and Poisson arrivals.")] = 0,
@@ -183,6 +186,7 @@ def perf(
         output_tokens=output_tokens,
         prompts_file=prompts,
         shared_prefix_tokens=shared_prefix,
+        chat=chat,
         ignore_eos=ignore_eos,
         slo=parse_slo(slo),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ class PerfOptions:
     shared_prefix_tokens: int = 0
     ignore_eos: bool = False
     slo: Slo = field(default_factory=Slo)
+    chat: bool = False
 
 
 _UNITS = {"ms": 0.001, "s": 1.0, "": 1.0}
@@ -49,6 +50,10 @@ def parse_slo(text: str | None) -> Slo:
 
 
 async def _workload(target: Target, options: PerfOptions, count: int) -> Workload:
+    return replace(await _prompts(target, options, count), chat=options.chat)
+
+
+async def _prompts(target: Target, options: PerfOptions, count: int) -> Workload:
     if options.prompts_file is not None:
         return file_workload(
             options.prompts_file, output_tokens=options.output_tokens, ignore_eos=options.ignore_eos
@@ -149,6 +154,7 @@ def _manifest(options: PerfOptions, workload: Workload) -> dict[str, Any]:
             "length_calibration": workload.calibration,
             "output_length_control": "ignore_eos" if workload.ignore_eos else "max_tokens only",
             "distinct_prompts": len(workload.prompts),
+            "api": "chat" if workload.chat else "completion",
         },
         "slo": options.slo.describe(),
         "assay_version": __version__,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from assay._errors import DatasetError, TargetError
-from assay.targets._types import GenerateConfig, Request, Target
+from assay.targets._types import GenerateConfig, Message, Request, Target
 
 # Common short English words: most are one token in every modern tokenizer.
 _WORDS = (  # noqa: SIM905 - a word list reads best as text
@@ -42,10 +42,15 @@ class Workload:
     calibration: str
     prompt_tokens: int | None = None
     shared_prefix_tokens: int = 0
+    # Chat requests (needed to see reasoning models' separate reasoning stream), else raw.
+    chat: bool = False
 
     def request(self, index: int) -> Request:
         prompt = self.prompts[index % len(self.prompts)]
         config = GenerateConfig(max_tokens=self.output_tokens, ignore_eos=self.ignore_eos)
+        if self.chat:
+            messages = (Message("user", prompt),)
+            return Request("chat", config, messages=messages, sample_id=f"perf-{index}")
         return Request("completion", config, prompt=prompt, sample_id=f"perf-{index}")
 
 
