@@ -1,0 +1,433 @@
+"""Public benchmarks by name — GSM8K, MMLU, CMMLU, C-Eval, IFEval — in their published prompts.
+
+Items come from `_loaders` (a local copy under --data-dir, else the hub). Few-shot exemplars come
+from the same copy as the test items (dev or train split), so a task's prompt prefixes are only
+known once its dataset is loaded; `Prefixes` holds them between the two. Each task's description
+states its prompt format, shots and item order; the rendered prompt of every request is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from assay._errors import DatasetError
+from assay.scorers._instructions import check_all
+from assay.scorers._match import choice, numeric_match
+from assay.solvers._solvers import LETTERS, format_choices, generate_step, render
+from assay.targets._types import GenerateConfig
+from assay.tasks import _loaders as loaders
+from assay.tasks._task import Dimension, Task, TaskContext, register_task
+from assay.tasks._types import Generate, Sample, Score, Scorer, Solver, State, error_score
+
+
+@dataclass
+class Prefixes:
+    """Prompt prefixes (instruction + few-shot exemplars) by subject, set by the dataset loader."""
+
+    by_subject: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, subject: str) -> str:
+        try:
+            return self.by_subject[subject]
+        except KeyError:
+            raise RuntimeError(
+                f"no prompt prefix for {subject!r}: load the task's dataset before its solvers"
+            ) from None
+
+
+# -- multiple choice: MMLU, CMMLU, C-Eval -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChoiceFormat:
+    """A benchmark's published multiple-choice prompt: header, item layout, answer cue."""
+
+    header: Callable[[str], str]  # subject -> instruction paragraph
+    answer_cue: str  # ends every item; the letter follows it
+    letter_gap: str = " "  # between the cue and the letter in an exemplar
+    question_label: str = ""
+    chat_instruction: Callable[[str], str] = lambda letters: _en_letters(letters)
+
+    def item(self, sample: Sample, *, answered: bool) -> str:
+        text = self.question_label + format_choices(sample.input, sample.choices)
+        text += "\n" + self.answer_cue
+        return text + f"{self.letter_gap}{sample.target}\n\n" if answered else text
+
+    def prefix(self, subject: str, shots: Sequence[Sample]) -> str:
+        return self.header(subject) + "".join(self.item(s, answered=True) for s in shots)
+
+
+def _mmlu_header(subject: str) -> str:
+    return (
+        "The following are multiple choice questions (with answers) about "
+        f"{subject.replace('_', ' ')}.\n\n"
+    )
+
+
+def _en_letters(letters: str) -> str:
+    return f"Reply with the letter ({', '.join(letters)}) only."
+
+
+def _zh_letters(letters: str) -> str:
+    return f"请只回答选项字母（{'、'.join(letters)}）。"
+
+
+def _zh_name(names: Mapping[str, str], subject: str) -> str:
+    return names.get(subject, subject.replace("_", " "))
+
+
+MMLU_FORMAT = ChoiceFormat(header=_mmlu_header, answer_cue="Answer:")
+# CMMLU's src/mp_utils.py (gen_prompt / format_example, without chain of thought).
+CMMLU_FORMAT = ChoiceFormat(
+    header=lambda subject: (
+        f"以下是关于{_zh_name(loaders.CMMLU_SUBJECTS, subject)}的单项选择题，"
+        "请直接给出正确答案的选项。\n\n"
+    ),
+    answer_cue="答案是：",
+    letter_gap="",
+    question_label="题目：",
+    chat_instruction=_zh_letters,
+)
+# C-Eval's evaluator prompt (code/evaluator_series), answer-only.
+CEVAL_FORMAT = ChoiceFormat(
+    header=lambda subject: (
+        f"以下是中国关于{_zh_name(loaders.CEVAL_SUBJECTS, subject)}考试的单项选择题，"
+        "请选出其中的正确答案。\n\n"
+    ),
+    answer_cue="答案：",
+    letter_gap="",
+    chat_instruction=_zh_letters,
+)
+
+
+def subject_choice(fmt: ChoiceFormat, prefixes: Prefixes, *, top_logprobs: int = 20) -> Solver:
+    """The subject's prefix, then the item; one letter read by logprob, or generated."""
+
+    async def solve(state: State, generate: Generate) -> State:
+        sample = state.sample
+        text = prefixes[sample.metadata["subject"]] + fmt.item(sample, answered=False)
+        if state.mode == "chat":
+            letters = LETTERS[: len(sample.choices)]
+            text = text.strip() + "\n\n" + fmt.chat_instruction(letters)
+        state = render(state, text)
+        if state.capabilities.logprobs:
+            state = state.with_config(max_tokens=1, top_logprobs=top_logprobs, temperature=0.0)
+        else:
+            state = state.with_config(max_tokens=16)
+        return await generate(state)
+
+    return solve
+
+
+# How Chinese replies state the letter ("答案是A", "正确答案为：B", "选C"); CJK characters are
+# word characters, so the generic extraction's \b misses a letter glued to them.
+_ZH_LETTER = re.compile(
+    r"(?:答案|选项|选择|选)\s*(?:应该|应)?\s*(?:是|为)?\s*[:：]?\s*[(（]?([A-D])(?![A-Za-z])"
+)
+
+
+def zh_choice() -> Scorer:
+    """The choice scorer, with Chinese answer phrases read when no letter was found."""
+    base = choice()
+
+    async def score(state: State) -> Score:
+        result = await base(state)
+        if result.outcome == "error" or result.method != "generate" or result.answer:
+            return result
+        assert state.output is not None
+        found = _ZH_LETTER.search(state.output.text)
+        if found is None:
+            return result
+        answer = found.group(1)
+        return Score(float(answer == state.sample.target), answer=answer, method="generate")
+
+    return score
+
+
+@dataclass(frozen=True)
+class ChoiceBenchmark:
+    name: str
+    dimension: Dimension
+    load: loaders.ChoiceLoader
+    format: ChoiceFormat
+    about: str  # what the benchmark is, where it comes from, what the prompt looks like
+    scorer: Callable[[], Scorer] = choice
+
+
+def choice_task(benchmark: ChoiceBenchmark, *, shots: int) -> Task:
+    prefixes = Prefixes()
+
+    def dataset(ctx: TaskContext) -> list[Sample]:
+        data = benchmark.load(ctx, with_dev=shots > 0)
+        for subject in data.test:
+            exemplars = data.dev.get(subject, [])
+            if len(exemplars) < shots:
+                raise DatasetError(
+                    f"{benchmark.name}: subject {subject!r} has {len(exemplars)} dev exemplars, "
+                    f"{shots} needed for the {shots}-shot prompt; use {benchmark.name}_0shot"
+                )
+        prefixes.by_subject = {
+            subject: benchmark.format.prefix(subject, data.dev.get(subject, [])[:shots])
+            for subject in data.test
+        }
+        return data.interleaved()
+
+    regime = f"{shots}-shot: the first {shots} dev items of the subject" if shots else "0-shot"
+    return Task(
+        name=benchmark.name if shots else f"{benchmark.name}_0shot",
+        dimension=benchmark.dimension,
+        description=(
+            f"{benchmark.about} {regime}. Letter by logprob when the target offers logprobs, "
+            "else generated letter. Items interleave the sorted subjects round-robin (file "
+            "order within a subject), so --limit N spans many subjects."
+        ),
+        dataset=dataset,
+        solvers=(subject_choice(benchmark.format, prefixes),),
+        scorer=benchmark.scorer(),
+        config=GenerateConfig(max_tokens=16, stop=("\n",)),
+    )
+
+
+MMLU = ChoiceBenchmark(
+    "mmlu",
+    "knowledge",
+    loaders.mmlu,
+    MMLU_FORMAT,
+    "MMLU (Hendrycks et al.), test split, 57 subjects; local mmlu/{test,dev}/*.csv or hub "
+    "cais/mmlu. Prompt as in the paper and lm-eval: 'The following are multiple choice "
+    "questions (with answers) about {subject}.' then exemplars '{question}\\nA. ..\\nD. ..\\n"
+    "Answer: {letter}' and the item ending 'Answer:'.",
+)
+CMMLU = ChoiceBenchmark(
+    "cmmlu",
+    "multilingual",
+    loaders.cmmlu,
+    CMMLU_FORMAT,
+    "CMMLU (Li et al.), Chinese, test split, 67 subjects; local cmmlu/{test,dev}/*.csv or hub "
+    "haonan-li/cmmlu. Prompt as in the CMMLU repo: '以下是关于{科目}的单项选择题，"
+    "请直接给出正确答案的选项。' then '题目：{question}\\nA. ..\\nD. ..\\n答案是：{letter}'.",
+    zh_choice,
+)
+CEVAL = ChoiceBenchmark(
+    "ceval",
+    "multilingual",
+    loaders.ceval,
+    CEVAL_FORMAT,
+    "C-Eval (Huang et al.), Chinese, val split (test answers are unpublished), 52 subjects; "
+    "local ceval/ (ceval-exam.zip layout or a hub-repo clone) or hub ceval/ceval-exam. Prompt "
+    "as in the C-Eval repo: '以下是中国关于{科目}考试的单项选择题，请选出其中的正确答案。' then "
+    "'{question}\\nA. ..\\nD. ..\\n答案：{letter}'.",
+    zh_choice,
+)
+
+
+@register_task("mmlu")
+def mmlu() -> Task:
+    return choice_task(MMLU, shots=5)
+
+
+@register_task("mmlu_0shot")
+def mmlu_0shot() -> Task:
+    return choice_task(MMLU, shots=0)
+
+
+@register_task("cmmlu")
+def cmmlu() -> Task:
+    return choice_task(CMMLU, shots=5)
+
+
+@register_task("cmmlu_0shot")
+def cmmlu_0shot() -> Task:
+    return choice_task(CMMLU, shots=0)
+
+
+@register_task("ceval")
+def ceval() -> Task:
+    return choice_task(CEVAL, shots=5)
+
+
+@register_task("ceval_0shot")
+def ceval_0shot() -> Task:
+    return choice_task(CEVAL, shots=0)
+
+
+# -- GSM8K --------------------------------------------------------------------------------------
+
+GSM8K_SHOTS_FROM_TRAIN = 5  # lm-eval's gsm8k: the first 5 train items
+
+# Written for assay in GSM8K's style (worked steps with <<calculator>> notes, then '#### n').
+# Used when no train split is at hand: test items as exemplars would leak into the scores.
+GSM8K_WRITTEN_SHOTS = (
+    Sample(
+        input="A baker makes 36 muffins in the morning and 24 muffins in the afternoon. "
+        "She sells 45 muffins during the day. How many muffins does she have left?",
+        target="15",
+        metadata={
+            "solution": "She makes 36 + 24 = <<36+24=60>>60 muffins in total.\n"
+            "After selling 45 she has 60 - 45 = <<60-45=15>>15 muffins left.\n#### 15"
+        },
+    ),
+    Sample(
+        input="Tom buys 3 notebooks for $4 each and a pen for $2. He pays with a $20 bill. "
+        "How much change does he get?",
+        target="6",
+        metadata={
+            "solution": "The notebooks cost 3 * 4 = $<<3*4=12>>12.\n"
+            "With the pen he spends 12 + 2 = $<<12+2=14>>14.\n"
+            "His change is 20 - 14 = $<<20-14=6>>6.\n#### 6"
+        },
+    ),
+    Sample(
+        input="A garden has 5 rows of tomato plants with 8 plants in each row. Each plant "
+        "gives 4 tomatoes, and half of all the tomatoes are made into sauce. How many "
+        "tomatoes are made into sauce?",
+        target="80",
+        metadata={
+            "solution": "There are 5 * 8 = <<5*8=40>>40 plants.\n"
+            "They give 40 * 4 = <<40*4=160>>160 tomatoes.\n"
+            "Half of them is 160 / 2 = <<160/2=80>>80 tomatoes.\n#### 80"
+        },
+    ),
+    Sample(
+        input="Maria walks 2 miles on each weekday and 5 miles on each day of the weekend. "
+        "How many miles does she walk in 3 weeks?",
+        target="60",
+        metadata={
+            "solution": "On the 5 weekdays she walks 5 * 2 = <<5*2=10>>10 miles.\n"
+            "On the 2 weekend days she walks 2 * 5 = <<2*5=10>>10 miles.\n"
+            "So she walks 10 + 10 = <<10+10=20>>20 miles a week.\n"
+            "In 3 weeks she walks 3 * 20 = <<3*20=60>>60 miles.\n#### 60"
+        },
+    ),
+)
+
+
+def gsm8k_item(sample: Sample, *, answered: bool) -> str:
+    text = f"Question: {sample.input}\nAnswer:"
+    return f"{text} {sample.metadata['solution']}\n\n" if answered else text
+
+
+def gsm8k_prefix(train: Sequence[Sample]) -> str:
+    shots = train[:GSM8K_SHOTS_FROM_TRAIN] if train else GSM8K_WRITTEN_SHOTS
+    return "".join(gsm8k_item(shot, answered=True) for shot in shots)
+
+
+def question_prompt(prefixes: Prefixes) -> Solver:
+    async def solve(state: State, generate: Generate) -> State:
+        text = prefixes[""] + gsm8k_item(state.sample, answered=False)
+        return render(state, text.strip() if state.mode == "chat" else text)
+
+    return solve
+
+
+def gsm8k_task(*, few_shot: bool) -> Task:
+    prefixes = Prefixes()
+
+    def dataset(ctx: TaskContext) -> list[Sample]:
+        data = loaders.gsm8k(ctx)
+        prefixes.by_subject = {"": gsm8k_prefix(data.train) if few_shot else ""}
+        return data.test
+
+    regime = (
+        f"Few-shot chain of thought: the first {GSM8K_SHOTS_FROM_TRAIN} train items when the "
+        f"train split is at hand (hub, or gsm8k/train.jsonl), else {len(GSM8K_WRITTEN_SHOTS)} "
+        "exemplars written for assay in GSM8K style (never test items)."
+        if few_shot
+        else "Zero-shot."
+    )
+    return Task(
+        name="gsm8k" if few_shot else "gsm8k_0shot",
+        dimension="reasoning_math",
+        description=(
+            "GSM8K (Cobbe et al.), test split, 1,319 grade-school math problems in file order; "
+            "local gsm8k/test.jsonl or hub openai/gsm8k. Prompt as in lm-eval's gsm8k: "
+            "'Question: {question}\\nAnswer:', exemplars answered with their worked solution "
+            f"ending '#### n'. {regime} Exact match on the final number (after '####', else "
+            "'the answer is', else the last number)."
+        ),
+        dataset=dataset,
+        solvers=(question_prompt(prefixes), generate_step()),
+        scorer=numeric_match(),
+        config=GenerateConfig(max_tokens=256, stop=("Question:",)),
+    )
+
+
+@register_task("gsm8k")
+def gsm8k() -> Task:
+    return gsm8k_task(few_shot=True)
+
+
+@register_task("gsm8k_0shot")
+def gsm8k_0shot() -> Task:
+    return gsm8k_task(few_shot=False)
+
+
+# -- IFEval -------------------------------------------------------------------------------------
+
+
+def instruction_prompt() -> Solver:
+    """The IFEval prompt as the user turn; a raw-completion target gets a minimal frame."""
+
+    async def solve(state: State, generate: Generate) -> State:
+        prompt = state.sample.input
+        if state.mode == "chat":
+            return render(state, prompt)
+        return render(state, f"Instruction: {prompt}\nResponse:")
+
+    return solve
+
+
+def ifeval_followed() -> Scorer:
+    """Prompt-level strict accuracy (IFEval's headline); instruction-level and loose verdicts
+    go in the explanation. A response cut at max_tokens is scored as is, as IFEval does."""
+
+    async def score(state: State) -> Score:
+        failed = error_score(state, "generate")
+        if failed is not None:
+            return failed
+        assert state.output is not None
+        response = state.output.text
+        meta = state.sample.metadata
+        results = check_all(
+            meta["instruction_ids"], meta["kwargs"], response, prompt=state.sample.input
+        )
+        strict = sum(r.strict for r in results)
+        loose = sum(r.loose for r in results)
+        verdicts = ", ".join(
+            f"{r.instruction_id}={'ok' if r.strict else 'loose' if r.loose else 'no'}"
+            for r in results
+        )
+        cut = " (cut at max_tokens)" if state.output.finish_reason == "length" else ""
+        return Score(
+            float(strict == len(results)),
+            answer=response.strip()[:200],
+            explanation=(
+                f"instructions strict {strict}/{len(results)}, loose {loose}/{len(results)}; "
+                f"prompt loose={'ok' if loose == len(results) else 'no'}; {verdicts}{cut}"
+            ),
+            method="generate",
+        )
+
+    return score
+
+
+@register_task("ifeval")
+def ifeval() -> Task:
+    return Task(
+        name="ifeval",
+        dimension="instruction_following",
+        description=(
+            "IFEval (Zhou et al.), 541 prompts with verifiable instructions in file order; local "
+            "ifeval/input_data.jsonl or hub google/IFEval. Zero-shot: the prompt is the user "
+            "turn (chat); 'Instruction: ...\\nResponse:' on raw completion. Metric: prompt-level "
+            "strict accuracy; instruction-level and loose verdicts in each score's explanation."
+        ),
+        dataset=loaders.ifeval,
+        solvers=(instruction_prompt(), generate_step()),
+        scorer=ifeval_followed(),
+        metric="prompt_strict_accuracy",
+        config=GenerateConfig(max_tokens=1280),
+        mode="chat",
+    )
