@@ -335,6 +335,57 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, ...]) -
     Console().print(table)
 
 
+monitor_app = typer.Typer(
+    no_args_is_help=True, help="Probe model services on a schedule and report them over time."
+)
+app.add_typer(monitor_app, name="monitor")
+
+
+@monitor_app.command("run")
+def monitor_run(
+    config: Annotated[Path, typer.Argument(help="YAML or TOML file listing the endpoints.")],
+    once: Annotated[
+        bool, typer.Option("--once", help="Probe every endpoint once, then exit.")
+    ] = False,
+    max_cycles: Annotated[
+        int | None, typer.Option("--max-cycles", help="Stop after N probes of each endpoint.")
+    ] = None,
+    out: OutOption = Path("assay-results"),
+    store: StoreOption = None,
+) -> None:
+    """Probe each endpoint on its schedule (a small perf run each), appending to the store."""
+    from assay.perf._monitor import run_monitor
+
+    try:
+        run_ids = run_monitor(
+            config, out_dir=out, store_url=store, once=once, max_cycles=max_cycles, log=typer.echo
+        )
+    except KeyboardInterrupt:
+        print("assay: monitor stopped; finished probes are stored", file=sys.stderr)
+        raise SystemExit(130) from None
+    typer.echo(f"monitor: {len(run_ids)} probes stored")
+
+
+@monitor_app.command("report")
+def monitor_report(
+    endpoint: Annotated[
+        list[str] | None, typer.Option("--endpoint", help="Only this endpoint (repeatable).")
+    ] = None,
+    out: OutOption = Path("assay-results"),
+    store: StoreOption = None,
+) -> None:
+    """Write <out>/monitor/monitor.html and monitor.json from the store's probes."""
+    from assay.report._monitor_html import write_monitor_report
+    from assay.store._store import Store, default_store_url
+
+    opened = Store(store or default_store_url(out))
+    try:
+        json_path, html_path = write_monitor_report(opened, out, endpoint or ())
+    finally:
+        opened.close()
+    typer.echo(f"results: {json_path}\nreport: {html_path}")
+
+
 def main() -> None:
     """Console entry point with the user-error hook."""
     interrupted = "assay: interrupted; finished samples are saved (resume with --run-id)"

@@ -63,8 +63,10 @@ class OpenAITarget:
         *,
         limits: HttpLimits | None = None,
         max_concurrency: int = 256,
+        api_key: str | None = None,
     ) -> None:
         self._base_url = normalise_base_url(base_url)
+        self._api_key = api_key
         self._model = model or ""
         self._model_given = bool(model)
         self._limits = limits or HttpLimits()
@@ -97,7 +99,7 @@ class OpenAITarget:
 
     async def start(self) -> None:
         headers = {"Content-Type": "application/json"}
-        key = api_key_from_env()
+        key = self._api_key if self._api_key is not None else api_key_from_env()
         if key:
             headers["Authorization"] = f"Bearer {key}"
         timeout = aiohttp.ClientTimeout(
