@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from assay.perf._metrics import request_series
+from assay.perf._metrics import request_series, ttft_s
 from assay.store._store import RunData
 
 SAMPLES_PER_TASK = 10
@@ -62,6 +62,26 @@ def fmt_number(value: float | None) -> str:
     return MISSING if value is None else f"{value:.1f}"
 
 
+def fmt_ms_value(seconds: float | None) -> str:
+    """Milliseconds without the unit (tables name it in the header), to 3 significant-ish
+    figures: 2.18, 10.8, 1234."""
+    if seconds is None:
+        return MISSING
+    ms = seconds * 1000
+    return f"{ms:.2f}" if ms < 10 else f"{ms:.1f}" if ms < 1000 else f"{ms:.0f}"
+
+
+def fmt_lag(seconds: float | None) -> str:
+    """A client-side lag, in µs below a millisecond (closed-loop lags are that small)."""
+    if seconds is None:
+        return MISSING
+    return f"{seconds * 1e6:.1f} µs" if seconds < 0.001 else f"{seconds * 1000:.1f} ms"
+
+
+def fmt_percent(fraction: float | None) -> str:
+    return MISSING if fraction is None else f"{fraction * 100:.1f}%"
+
+
 def truncate(text: str | None, limit: int = TEXT_LIMIT_CHARS) -> str:
     if text is None:
         return ""
@@ -79,7 +99,15 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(score=fmt_score, ci=fmt_ci, ms=fmt_ms, number=fmt_number)
+    env.filters.update(
+        score=fmt_score,
+        ci=fmt_ci,
+        ms=fmt_ms,
+        ms_value=fmt_ms_value,
+        lag=fmt_lag,
+        number=fmt_number,
+        percent=fmt_percent,
+    )
     return env
 
 
@@ -238,11 +266,19 @@ def _config_text(config: Mapping[str, Any]) -> str:
 
 
 def manifest_rows(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The invocation: a capability run's spec, or a perf run's load profile."""
     fields: dict[str, Any] = dict(manifest.get("spec") or {})
+    if manifest.get("kind") == "perf":
+        profile = dict(manifest.get("profile") or {})
+        kind = profile.pop("kind", None)
+        if kind in ("constant", "poisson"):  # open loop: the concurrency default means nothing
+            profile.pop("concurrency", None)
+        fields = {"profile": kind, **{k: v for k, v in profile.items() if v not in (None, [])}}
     if "seed" in manifest:
         fields["seed"] = manifest["seed"]
     backends = manifest.get("backends") or {}
-    fields["backends"] = [f"{name} {version}" for name, version in sorted(backends.items())]
+    if backends or manifest.get("kind") != "perf":
+        fields["backends"] = [f"{name} {version}" for name, version in sorted(backends.items())]
     return [(key, _plain(value)) for key, value in fields.items()]
 
 
@@ -329,6 +365,242 @@ def sample_rows(data: RunData) -> dict[str, list[dict[str, Any]]]:
     return by_task
 
 
+# -- perf runs (results["perf"]) -------------------------------------------------------------
+
+# Per-step latency columns of the report, each as p50/p90/p99 in ms.
+PERF_LATENCIES: tuple[tuple[str, str], ...] = (
+    ("ttft_s", "TTFT"),
+    ("ttfat_s", "TTFAT"),
+    ("itl_s", "ITL"),
+    ("e2e_s", "E2E"),
+)
+PERF_PERCENTILES = ("p50", "p90", "p99")
+CLIENT_LIMITED_TEXT = (
+    "the client, not the server, was the bottleneck: these latencies understate the server"
+)
+_SLO_NAMES = {"ttft_s": "TTFT", "tpot_s": "TPOT", "e2e_s": "E2E"}
+
+
+def perf_workload_rows(workload: Mapping[str, Any]) -> list[tuple[str, str]]:
+    def tokens(key: str) -> str:
+        value = workload.get(key)
+        return MISSING if value is None else f"{value} tokens"
+
+    shared = workload.get("shared_prefix_tokens") or 0
+    return [
+        ("Prompts", _plain(workload.get("source"))),
+        ("Prompt length", tokens("prompt_tokens")),
+        ("Output length", tokens("output_tokens")),
+        ("Length calibration", _plain(workload.get("length_calibration"))),
+        ("Output-length control", _plain(workload.get("output_length_control"))),
+        ("Shared prefix", f"{shared} tokens" if shared else "none"),
+        ("Distinct prompts", _plain(workload.get("distinct_prompts"))),
+        ("API", _plain(workload.get("api"))),
+    ]
+
+
+def slo_text(slo: Mapping[str, float]) -> str:
+    """`TTFT ≤ 1000.0 ms, TPOT ≤ 50.0 ms`, or a note that goodput then counts every success."""
+    bounds = [f"{_SLO_NAMES.get(k, k)} ≤ {fmt_ms(v)}" for k, v in slo.items() if v is not None]
+    return ", ".join(bounds) or "none (goodput counts every successful request)"
+
+
+def _failure_text(failures: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} ×{count}" for name, count in sorted(failures.items()))
+
+
+def perf_step_rows(steps: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per step: what the per-step tables show, formatted."""
+    rows = []
+    for step in steps:
+        server, client = step.get("output_tokens_server"), step.get("output_tokens_client")
+        source = step.get("output_token_source") or "none"
+        client_info = step.get("client") or {}
+        lag = client_info.get("schedule_lag_s") or {}
+        loop = client_info.get("event_loop_lag_s") or {}
+        rows.append(
+            {
+                "step": step["step"],
+                "client_limited": bool(step.get("client_limited")),
+                "requests": step.get("requests"),
+                "duration": fmt_number(step.get("duration_s")),
+                "success": fmt_percent(step.get("success_rate")),
+                "failures": _failure_text(step.get("failures") or {}),
+                "latency": {
+                    key: [fmt_ms_value((step.get(key) or {}).get(p)) for p in PERF_PERCENTILES]
+                    for key, _ in PERF_LATENCIES
+                },
+                "speed_p50": fmt_number((step.get("output_tokens_per_s") or {}).get("p50")),
+                "speed_mean": fmt_number((step.get("output_tokens_per_s") or {}).get("mean")),
+                "aggregate": fmt_number(step.get("aggregate_output_tokens_per_s")),
+                "throughput": _fmt_rate(step.get("request_throughput")),
+                "goodput": _fmt_rate(step.get("goodput")),
+                "source": source,
+                "tokens_server": server,
+                "tokens_client": client,
+                # Server usage and streamed chunks disagree (a chunk may carry several tokens):
+                # shown, never reconciled silently.
+                "tokens_disagree": bool(server and client and server != client),
+                "requested_rate": _fmt_rate(client_info.get("requested_rate")),
+                "achieved_rate": _fmt_rate(client_info.get("achieved_send_rate")),
+                "schedule_lag": [fmt_lag(lag.get(p)) for p in PERF_PERCENTILES],
+                "loop_lag": [fmt_lag(loop.get(p)) for p in ("p50", "p99")],
+                "reasons": list(client_info.get("reasons") or []),
+            }
+        )
+    return rows
+
+
+def _fmt_rate(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.2f}"
+
+
+def perf_warnings(steps: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every client-limited step with its reasons."""
+    return [
+        {"step": step["step"], "reasons": list((step.get("client") or {}).get("reasons") or [])}
+        for step in steps
+        if step.get("client_limited")
+    ]
+
+
+def sweep_figure(steps: Sequence[Mapping[str, Any]]) -> str | None:
+    """Latency against throughput, one point per step; buttons switch the x axis between
+    request throughput and aggregate output tokens/s."""
+    if len(steps) < 2:
+        return None
+    names = [str(step["step"]) for step in steps]
+
+    def ms(key: str, p: str) -> list[float | None]:
+        values = [(step.get(key) or {}).get(p) for step in steps]
+        return [None if v is None else v * 1000 for v in values]
+
+    axes = [
+        ("request_throughput", "request throughput (req/s)"),
+        ("aggregate_output_tokens_per_s", "aggregate output tokens/s"),
+    ]
+    xs = {key: [step.get(key) for step in steps] for key, _ in axes}
+    series: list[tuple[str, list[float | None], str, str]] = [
+        ("TTFT p50", ms("ttft_s", "p50"), "#4c78a8", "solid"),
+        ("TTFT p99", ms("ttft_s", "p99"), "#4c78a8", "dot"),
+        ("ITL p50", ms("itl_s", "p50"), "#f58518", "solid"),
+    ]
+    traces = []
+    for label, ys, color, dash in series:
+        labelled = label == "TTFT p99"  # the top line: its labels overlap no other line
+        traces.append(
+            {
+                "type": "scatter",
+                "x": xs[axes[0][0]],
+                "y": ys,
+                "name": label,
+                "mode": "lines+markers+text" if labelled else "lines+markers",
+                "text": names,
+                "textposition": "top center",
+                "marker": {"color": color, "size": 8},
+                "line": {"color": color, "dash": dash},
+                "hovertemplate": f"%{{text}}<br>{label}: %{{y:.2f}} ms<br>x: %{{x:.2f}}"
+                "<extra></extra>",
+            }
+        )
+    buttons = [
+        {
+            "label": title,
+            "method": "update",
+            "args": [{"x": [xs[key]] * len(traces)}, {"xaxis.title.text": title}],
+        }
+        for key, title in axes
+    ]
+    fig = _figure(
+        traces,
+        "Latency vs throughput (one point per step)",
+        height=420,
+        xaxis={"title": {"text": axes[0][1]}, "rangemode": "tozero"},
+        yaxis={"title": {"text": "ms"}, **_headroom([y for _, ys, _, _ in series for y in ys])},
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "right",
+                "buttons": buttons,
+                # Above the plot's left corner: the modebar takes the right one.
+                "x": 0.0,
+                "xanchor": "left",
+                "y": 1.02,
+                "yanchor": "bottom",
+                "showactive": True,
+                "font": {"size": 11},
+            }
+        ],
+        margin={**_BASE_LAYOUT["margin"], "t": 90},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return _figure_html(fig, "fig-perf-sweep")
+
+
+def _headroom(values: Sequence[float | None]) -> dict[str, Any]:
+    """A y range from 0 with room above the top point for its label."""
+    top = max((v for v in values if v is not None), default=None)
+    return {"range": [0, top * 1.18]} if top else {"rangemode": "tozero"}
+
+
+def ttft_cdf_figure(
+    steps: Sequence[Mapping[str, Any]], perf_samples: Sequence[Mapping[str, Any]]
+) -> str | None:
+    """Per step, the TTFT of every successful request as an empirical CDF."""
+    by_step: dict[str, list[float]] = {str(step["step"]): [] for step in steps}
+    for row in perf_samples:
+        request = row["data"]
+        if request.get("kind") != "request" or request.get("error_class"):
+            continue
+        value = ttft_s(request.get("token_times_s") or [])
+        if value is not None and row["step"] in by_step:
+            by_step[row["step"]].append(float(value))
+    traces = []
+    for name, values in by_step.items():
+        if values:
+            seconds, fractions = _ecdf(values)
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": [s * 1000 for s in seconds],
+                    "y": fractions,
+                    "mode": "lines",
+                    "line": {"shape": "hv"},
+                    "name": f"{name} (n={len(values)})",
+                }
+            )
+    if not traces:
+        return None
+    fig = _figure(
+        traces,
+        "Time to first token by step (successful requests)",
+        height=380,
+        xaxis={"title": {"text": "TTFT (ms)"}},
+        yaxis={"title": {"text": "fraction of requests ≤ x"}, "range": [0, 1.02]},
+    )
+    return _figure_html(fig, "fig-perf-ttft")
+
+
+def perf_context(perf: Mapping[str, Any], data: RunData) -> dict[str, Any]:
+    steps = perf.get("steps") or []
+    slo = (steps[0].get("slo") if steps else None) or data.run["manifest"].get("slo") or {}
+    return {
+        "profile": perf.get("profile"),
+        "client_limited": bool(perf.get("client_limited")),
+        "workload": perf_workload_rows(perf.get("workload") or {}),
+        "slo": slo_text(slo),
+        "steps": perf_step_rows(steps),
+        "warnings": perf_warnings(steps),
+        "warning_text": CLIENT_LIMITED_TEXT,
+        "latencies": PERF_LATENCIES,
+        "percentiles": PERF_PERCENTILES,
+        "figures": {
+            "sweep": sweep_figure(steps),
+            "ttft": ttft_cdf_figure(steps, data.perf_samples),
+        },
+    }
+
+
 # -- the page ------------------------------------------------------------------------------
 
 
@@ -345,7 +617,12 @@ def render_html(results: dict[str, Any], data: RunData) -> str:
     """One HTML page for one run; opens offline (the Plotly bundle is inlined once)."""
     template = _environment().get_template("report.html.j2")
     manifest = results.get("manifest") or {}
+    perf = results.get("perf")
     return template.render(
+        # A perf run has no tasks: its sections replace the capability ones.
+        show_tasks=bool(results["tasks"]),
+        show_requests=perf is None or bool(data.requests),
+        perf=perf_context(perf, data) if perf is not None else None,
         results=results,
         capabilities=sorted((results["target"].get("capabilities") or {}).items()),
         manifest_rows=manifest_rows(manifest),
