@@ -78,7 +78,11 @@ def output_tokens(row: dict[str, Any]) -> tuple[int, str]:
 
 @dataclass(frozen=True)
 class Slo:
-    """A latency objective; a successful request meeting every bound counts toward goodput."""
+    """A latency objective; a successful request meeting every bound counts toward goodput.
+
+    A request with one output token has no time per output token: it meets any TPOT bound
+    (as in vLLM's goodput), so short answers do not vanish from goodput.
+    """
 
     ttft_s: float | None = None
     tpot_s: float | None = None
@@ -86,9 +90,10 @@ class Slo:
 
     def met(self, row: dict[str, Any]) -> bool:
         times = row.get("token_times_s") or []
+        tpot = itl_s(times) if len(times) != 1 else 0.0
         checks = (
             (self.ttft_s, ttft_s(times)),
-            (self.tpot_s, itl_s(times)),
+            (self.tpot_s, tpot),
             (self.e2e_s, row.get("e2e_s")),
         )
         return all(bound is None or (v is not None and v <= bound) for bound, v in checks)

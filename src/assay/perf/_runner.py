@@ -38,20 +38,28 @@ class LoopLagProbe:
     def __init__(self) -> None:
         self.lags_s: list[float] = []
         self._task: asyncio.Task[None] | None = None
+        self._due = 0.0
 
     async def _run(self) -> None:
         while True:
-            due = time.perf_counter() + LOOP_PROBE_INTERVAL_S
-            await asyncio.sleep(LOOP_PROBE_INTERVAL_S)
-            self.lags_s.append(max(0.0, time.perf_counter() - due))
+            await asyncio.sleep(max(0.0, self._due - time.perf_counter()))
+            now = time.perf_counter()
+            self.lags_s.append(max(0.0, now - self._due))
+            self._due = now + LOOP_PROBE_INTERVAL_S
 
     def __enter__(self) -> LoopLagProbe:
+        # The first deadline counts from entry, not from whenever the loop first runs the probe.
+        self._due = time.perf_counter() + LOOP_PROBE_INTERVAL_S
         self._task = asyncio.create_task(self._run())
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._task is not None:
             self._task.cancel()
+        # A timer the loop never got round to running is lag too (a step that never yielded).
+        overdue = time.perf_counter() - self._due
+        if overdue > 0:
+            self.lags_s.append(overdue)
 
 
 async def _one(

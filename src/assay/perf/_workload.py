@@ -81,18 +81,31 @@ async def _counter(target: Target) -> tuple[Callable[[str], Awaitable[int | None
 
 
 async def fit_words(
-    count: Callable[[str], Awaitable[int | None]], target_tokens: int, rng: random.Random
+    count: Callable[[str], Awaitable[int | None]],
+    target_tokens: int,
+    rng: random.Random,
+    *,
+    first_guess: int | None = None,
 ) -> str:
-    """A text of `target_tokens` tokens (±1 where the tokenizer is not additive)."""
-    words = max(1, target_tokens)
+    """Words that `count` measures as `target_tokens` tokens (±1 where the tokenizer is not
+    additive); `count` may add a fixed part of its own (a prefix), which the search absorbs."""
+    words = max(1, first_guess or target_tokens)
     text = _words(rng, words)
-    for _ in range(6):
+    best: tuple[int, str] | None = None
+    for _ in range(8):
         measured = await count(text)
-        if not measured or measured == target_tokens:
+        if not measured:
+            return text
+        if best is None or abs(measured - target_tokens) < best[0]:
+            best = (abs(measured - target_tokens), text)
+        if measured == target_tokens:
             break
-        words = max(1, round(words * target_tokens / measured))
+        # Step by the token difference (exact for one token per word, whatever fixed part
+        # `count` adds), not by the ratio, which would scale the fixed part too.
+        step = round((target_tokens - measured) * words / measured)
+        words = max(1, words + (step or (1 if measured < target_tokens else -1)))
         text = _words(random.Random(rng.random()), words)
-    return text
+    return best[1] if best is not None else text
 
 
 async def synthetic_workload(
@@ -112,12 +125,20 @@ async def synthetic_workload(
     prefix = ""
     if shared_prefix_tokens:
         prefix = await fit_words(counter, shared_prefix_tokens, rng) + " "
-    # Calibrate one unique part; the others are the same length drawn from other words, and a
-    # leading serial number keeps every prompt distinct (so no server cache can answer it).
+    # A serial number after the prefix keeps every prompt distinct (so no server cache can
+    # answer it). It is zero-padded to one width, because digits cost tokens (one per digit in
+    # some tokenizers): unpadded, prompt 1000 would be 3 tokens longer than prompt 0.
+    width = len(str(max(count - 1, 0)))
+
+    async def whole_prompt(words: str) -> int | None:
+        return await counter(f"{prefix}{0:0{width}d} {words}")
+
+    # Calibrate one whole prompt (prefix and serial included); the others are the same number
+    # of words drawn from other words.
     unique_tokens = max(1, prompt_tokens - shared_prefix_tokens)
-    template = await fit_words(counter, unique_tokens, rng)
+    template = await fit_words(whole_prompt, prompt_tokens, rng, first_guess=unique_tokens)
     length = len(template.split())
-    prompts = tuple(f"{prefix}{index} {_words(rng, length - 1)}" for index in range(count))
+    prompts = tuple(f"{prefix}{index:0{width}d} {_words(rng, length)}" for index in range(count))
     return Workload(
         prompts, output_tokens, ignore_eos, calibration, prompt_tokens, shared_prefix_tokens
     )

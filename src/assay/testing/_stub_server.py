@@ -2,7 +2,9 @@
 
 It streams a deterministic answer with injected time to first token and inter-token gaps, and
 can inject faults by request number: 429 with Retry-After, 500, stalls, broken streams and
-malformed events. It logs every request so tests can count what a client really sent.
+malformed events. In chat mode it can stream `reasoning_content` deltas before the answer, like
+a reasoning model. It logs every request so tests can count what a client really sent, and (on
+request) its own timing, so a benchmark can tell a late server from a late client.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ class StubConfig:
     logprobs: bool = True
     chat: bool = True
     completion: bool = True
+    # Chat only: stream this many `reasoning_content` deltas before the answer (they take the
+    # first places of the token schedule and count toward max_tokens and completion_tokens).
+    reasoning_tokens: int = 0
+    # Record request arrivals and how late each streamed delta left against its deadline.
+    record_timings: bool = False
 
 
 @dataclass
@@ -48,6 +55,13 @@ class StubLog:
     requests: int = 0
     by_prompt: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    # With `record_timings`: perf_counter() at each request's arrival, and how many seconds
+    # after its due time every streamed delta (and, separately, every first delta) was written.
+    arrivals_s: list[float] = field(default_factory=list)
+    token_lateness_s: list[float] = field(default_factory=list)
+    first_token_lateness_s: list[float] = field(default_factory=list)
+    # ... and how late the server's event loop ran a 5 ms timer: the server's own saturation.
+    loop_lag_s: list[float] = field(default_factory=list)
 
 
 class StubServer:
@@ -60,6 +74,7 @@ class StubServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
+        self._probe: asyncio.Task[None] | None = None
         self.port = 0
 
     @property
@@ -89,8 +104,18 @@ class StubServer:
         site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
+        if self.config.record_timings:
+            self._probe = asyncio.create_task(self._probe_loop())
+
+    async def _probe_loop(self) -> None:
+        while True:
+            due = time.perf_counter() + 0.005
+            await asyncio.sleep(0.005)
+            self.log.loop_lag_s.append(time.perf_counter() - due)
 
     async def _stop(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -100,17 +125,20 @@ class StubServer:
         )
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
+        received = time.perf_counter()
         if not self.config.completion:
             return web.json_response({"error": "not found"}, status=404)
         body = await request.json()
-        return await self._answer(request, body, str(body.get("prompt", "")), chat=False)
+        prompt = str(body.get("prompt", ""))
+        return await self._answer(request, body, prompt, chat=False, received=received)
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        received = time.perf_counter()
         if not self.config.chat:
             return web.json_response({"error": "not found"}, status=404)
         body = await request.json()
-        messages = body.get("messages") or [{}]
-        return await self._answer(request, body, str(messages[-1].get("content", "")), chat=True)
+        prompt = str((body.get("messages") or [{}])[-1].get("content", ""))
+        return await self._answer(request, body, prompt, chat=True, received=received)
 
     def _next_fault(self) -> Fault:
         number = self.log.requests
@@ -123,12 +151,20 @@ class StubServer:
         return faults[number] if number < len(faults) else "ok"
 
     async def _answer(
-        self, request: web.Request, body: dict[str, Any], prompt: str, *, chat: bool
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        prompt: str,
+        *,
+        chat: bool,
+        received: float,
     ) -> web.StreamResponse:
         # Capability probes (one token of "Hello") are answered without faults or counting.
         if body.get("max_tokens") == 1 and prompt == "Hello":
             tokens = _tokens(self.config.answer(prompt))[:1]
             return web.json_response(self._whole(body, tokens, chat))
+        if self.config.record_timings:
+            self.log.arrivals_s.append(received)
         fault = self._next_fault()
         self.log.by_prompt[prompt] += 1
         if fault != "ok":
@@ -136,10 +172,13 @@ class StubServer:
         early = await self._early_fault(fault)
         if early is not None:
             return early
-        tokens = _tokens(self.config.answer(prompt))[: int(body.get("max_tokens") or 10_000)]
+        thoughts = [f" thought{i}" for i in range(self.config.reasoning_tokens if chat else 0)]
+        limit = int(body.get("max_tokens") or 10_000)
+        thoughts = thoughts[:limit]
+        tokens = _tokens(self.config.answer(prompt))[: limit - len(thoughts)]
         if not body.get("stream"):
-            return web.json_response(self._whole(body, tokens, chat))
-        return await self._stream(request, body, tokens, chat, fault)
+            return web.json_response(self._whole(body, tokens, chat, thoughts))
+        return await self._stream(request, body, (thoughts, tokens), chat, fault, received)
 
     async def _early_fault(self, fault: Fault) -> web.Response | None:
         if fault == "429":
@@ -158,11 +197,15 @@ class StubServer:
             await asyncio.sleep(self.config.stall_s)
         return None
 
-    def _whole(self, body: dict[str, Any], tokens: list[str], chat: bool) -> dict[str, Any]:
+    def _whole(
+        self, body: dict[str, Any], tokens: list[str], chat: bool, thoughts: Sequence[str] = ()
+    ) -> dict[str, Any]:
         text = "".join(tokens)
         choice: dict[str, Any] = {"index": 0, "finish_reason": "stop"}
         if chat:
             choice["message"] = {"role": "assistant", "content": text}
+            if thoughts:
+                choice["message"]["reasoning_content"] = "".join(thoughts)
         else:
             choice["text"] = text
             if body.get("logprobs") and self.config.logprobs:
@@ -172,26 +215,34 @@ class StubServer:
             "object": "text_completion",
             "model": self.config.model,
             "choices": [choice],
-            "usage": _usage(body, tokens),
+            "usage": _usage(body, len(thoughts) + len(tokens)),
         }
 
     async def _stream(
         self,
         request: web.Request,
         body: dict[str, Any],
-        tokens: list[str],
+        parts: tuple[list[str], list[str]],
         chat: bool,
         fault: Fault,
+        received: float,
     ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        started = time.perf_counter()
+        thoughts, answer = parts
+        tokens = thoughts + answer
+        lateness = self.log.token_lateness_s if self.config.record_timings else None
         for index, token in enumerate(tokens):
-            # Absolute deadlines, so injected gaps do not accumulate scheduling error.
-            due = started + self.config.ttft_s + index * self.config.itl_s
+            # Absolute deadlines from the request's arrival, so the injected TTFT includes the
+            # server's own handling and injected gaps do not accumulate scheduling error.
+            due = received + self.config.ttft_s + index * self.config.itl_s
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if lateness is not None:
+                lateness.append(time.perf_counter() - due)
+                if index == 0:
+                    self.log.first_token_lateness_s.append(lateness[-1])
             if fault == "broken" and index == max(1, len(tokens) // 2):
                 assert request.transport is not None
                 request.transport.close()
@@ -199,7 +250,8 @@ class StubServer:
             if fault == "malformed" and index == 1:
                 await response.write(b"data: {not json\n\n")
                 continue
-            await response.write(self._event(body, token, chat, index))
+            reasoning = index < len(thoughts)
+            await response.write(self._event(body, token, chat, reasoning=reasoning))
         final: dict[str, Any] = {
             "id": "stub",
             "model": self.config.model,
@@ -209,16 +261,16 @@ class StubServer:
         }
         await response.write(b"data: " + json.dumps(final).encode() + b"\n\n")
         if (body.get("stream_options") or {}).get("include_usage"):
-            usage = {"id": "stub", "choices": [], "usage": _usage(body, tokens)}
+            usage = {"id": "stub", "choices": [], "usage": _usage(body, len(tokens))}
             await response.write(b"data: " + json.dumps(usage).encode() + b"\n\n")
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
 
-    def _event(self, body: dict[str, Any], token: str, chat: bool, index: int) -> bytes:
+    def _event(self, body: dict[str, Any], token: str, chat: bool, *, reasoning: bool) -> bytes:
         choice: dict[str, Any] = {"index": 0, "finish_reason": None}
         if chat:
-            choice["delta"] = {"content": token}
+            choice["delta"] = {"reasoning_content" if reasoning else "content": token}
         else:
             choice["text"] = token
             if body.get("logprobs") and self.config.logprobs:
@@ -240,13 +292,13 @@ def _tokens(text: str) -> list[str]:
     return [p for p in pieces if p]
 
 
-def _usage(body: dict[str, Any], tokens: list[str]) -> dict[str, int]:
+def _usage(body: dict[str, Any], completion_tokens: int) -> dict[str, int]:
     prompt = body.get("prompt") or json.dumps(body.get("messages"))
     prompt_tokens = len(str(prompt).split())
     return {
         "prompt_tokens": prompt_tokens,
-        "completion_tokens": len(tokens),
-        "total_tokens": prompt_tokens + len(tokens),
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
     }
 
 

@@ -1,0 +1,105 @@
+"""`assay perf` run for real in a subprocess against the stub server on loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from assay.testing import StubConfig, StubServer
+from helpers import assay_command, subprocess_env
+
+
+def assay_perf(*args: str, timeout_s: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*assay_command(), "perf", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env=subprocess_env(),
+        check=False,
+    )
+
+
+def read_perf(out: Path, run_id: str) -> dict[str, Any]:
+    perf: dict[str, Any] = json.loads((out / run_id / "results.json").read_text("utf-8"))["perf"]
+    return perf
+
+
+def test_concurrent_profile_writes_results_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with StubServer(StubConfig(ttft_s=0.01, itl_s=0.002)) as server:
+        result = assay_perf(
+            f"openai:{server.url}",
+            "--profile",
+            "concurrent",
+            "--concurrency",
+            "4",
+            "--requests",
+            "20",
+            "--out",
+            str(out),
+            "--run-id",
+            "cli",
+        )
+    assert result.returncode == 0, result.stderr
+    assert (out / "cli" / "results.json").is_file()
+    assert (out / "cli" / "report.html").is_file()
+    assert "c=4" in result.stdout and "report:" in result.stdout
+    assert "warning" not in result.stderr
+    perf = read_perf(out, "cli")
+    assert perf["profile"] == "concurrent" and perf["requests"] == 20
+    assert perf["success_rate"] == 1.0 and perf["client_limited"] is False
+
+
+def test_a_malformed_prompts_line_is_one_error_line_naming_file_and_line(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text('{"prompt": "fine"}\n{"prompt": broken\n', "utf-8")
+    with StubServer() as server:
+        result = assay_perf(
+            f"openai:{server.url}",
+            "--requests",
+            "2",
+            "--prompts",
+            str(prompts),
+            "--out",
+            str(tmp_path / "out"),
+        )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines == [f"assay: error: {prompts}:2: not valid JSON (Expecting value)"], lines
+
+
+def test_asking_for_more_than_the_client_can_send_is_flagged(tmp_path: Path) -> None:
+    # 3,000 requests at 20,000/s would all start within 0.15 s; no Python client on a small
+    # machine does that, so the run must say the client, not the server, set the pace.
+    out = tmp_path / "out"
+    with StubServer() as server:
+        result = assay_perf(
+            f"openai:{server.url}",
+            "--profile",
+            "constant",
+            "--rate",
+            "20000",
+            "--requests",
+            "3000",
+            "--prompt-tokens",
+            "8",
+            "--output-tokens",
+            "4",
+            "--out",
+            str(out),
+            "--run-id",
+            "saturated",
+        )
+    assert result.returncode == 0, result.stderr
+    perf = read_perf(out, "saturated")
+    assert perf["client_limited"] is True
+    reasons = perf["client"]["reasons"]
+    assert reasons and any("scheduling lag" in r or "scheduled" in r for r in reasons), reasons
+    assert perf["client"]["requested_rate"] == 20000.0
+    assert perf["client"]["achieved_send_rate"] < 0.9 * 20000
+    assert "warning: step constant 20000/s: the client, not the server" in result.stderr
+    assert "LIMITED" in result.stdout
