@@ -66,7 +66,16 @@ def register_task(name: str) -> Callable[[TaskFactory], TaskFactory]:
 
 def _load_builtin_tasks() -> None:
     # Imported on first use, not at import time of assay.
-    from assay.tasks import _public, _quick  # noqa: F401
+    from assay.tasks import (  # noqa: F401
+        _chinese,
+        _code,
+        _generated,
+        _long,
+        _public,
+        _quick,
+        _tools,
+        _truthful,
+    )
 
 
 def task_names() -> list[str]:

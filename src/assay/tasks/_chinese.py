@@ -1,0 +1,3 @@
+"""Chinese tasks written for assay: knowledge, math word problems, instruction following."""
+
+from __future__ import annotations
