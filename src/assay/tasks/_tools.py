@@ -1,3 +1,3 @@
-"""Tool-use tasks: function calls through the OpenAI tools API or a text protocol, checked by execution."""
+"""Tool-use tasks: calls via the OpenAI tools API or a text protocol, checked by execution."""
 
 from __future__ import annotations
