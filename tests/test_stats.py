@@ -3,8 +3,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
-from assay.stats import mean_ci, percentiles, weighted_rollup
+from assay.stats import (
+    mcnemar_exact,
+    mean_ci,
+    newcombe_interval,
+    paired_bootstrap_diff,
+    percentiles,
+    sign_flip_p_value,
+    unpaired_bootstrap_diff,
+    weighted_diff_rollup,
+    weighted_rollup,
+    wilson_interval,
+)
 
 
 def test_mean_ci_brackets_the_mean_and_narrows_with_n() -> None:
@@ -48,3 +60,68 @@ def test_percentiles() -> None:
     assert summary["p50"] == np.percentile(range(1, 101), 50)
     assert summary["n"] == 100
     assert percentiles([]) == {}
+
+
+# -- comparing two runs ----------------------------------------------------------------------
+
+
+def test_mcnemar_exact_matches_hand_computed_binomial_tails() -> None:
+    # Two-sided: twice P(X <= min) for X ~ Binomial(discordant, 1/2).
+    assert mcnemar_exact(0, 10) == 2 / 2**10
+    assert mcnemar_exact(1, 6) == 2 * (1 + 7) / 2**7 == 0.125
+    assert mcnemar_exact(3, 11) == pytest.approx(2 * (1 + 14 + 91 + 364) / 2**14)  # 0.0574
+    assert mcnemar_exact(11, 3) == mcnemar_exact(3, 11)
+    assert mcnemar_exact(5, 5) == 1.0 and mcnemar_exact(0, 0) == 1.0
+    # Large counts stay exact (integer arithmetic) instead of overflowing.
+    assert 0 < mcnemar_exact(900, 1100) < 1e-5
+    with pytest.raises(ValueError):
+        mcnemar_exact(-1, 2)
+
+
+def test_newcombe_interval_matches_the_published_example() -> None:
+    # Newcombe (1998), Statistics in Medicine 17:873, example (a): 56/70 vs 48/80, method 10.
+    low, high = newcombe_interval(48, 80, 56, 70)
+    assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
+    # Newcombe (1998), Statistics in Medicine 17:857, 0/10 with the Wilson score method.
+    low, high = wilson_interval(0, 10)
+    assert low == pytest.approx(0.0, abs=1e-12) and round(high, 4) == 0.2775
+
+
+def test_sign_flip_is_exact_for_few_pairs() -> None:
+    # 5 differences of +1 and one of -1: sums at least |4| in 14 of the 64 sign vectors.
+    assert sign_flip_p_value([1, 1, 1, 1, 1, -1]) == pytest.approx(14 / 64)
+    assert sign_flip_p_value([0.0, 0.0]) == 1.0
+
+
+def test_pairing_detects_what_independent_samples_cannot() -> None:
+    rng = np.random.default_rng(7)
+    # Items differ far more than the runs do: pairing removes that spread.
+    item_difficulty = rng.normal(0, 1, 60)
+    a = item_difficulty.tolist()
+    b = (item_difficulty + 0.15 + rng.normal(0, 0.05, 60)).tolist()
+    paired = paired_bootstrap_diff(a, b)
+    unpaired = unpaired_bootstrap_diff(a, b)
+
+    assert paired.diff == pytest.approx(unpaired.diff)
+    assert paired.p_value < 0.001 and paired.ci[0] > 0
+    assert unpaired.p_value > 0.3 and unpaired.ci[0] < 0 < unpaired.ci[1]
+    with pytest.raises(ValueError):
+        paired_bootstrap_diff([1.0], [1.0, 0.0])
+
+
+def test_unpaired_permutation_finds_a_real_gap_and_not_a_null_one() -> None:
+    assert unpaired_bootstrap_diff([0.0] * 30, [1.0] * 30).p_value < 0.001
+    null = unpaired_bootstrap_diff([1.0, 0.0] * 30, [0.0, 1.0] * 30)
+    assert null.diff == 0.0 and null.p_value == 1.0
+    assert math.isnan(unpaired_bootstrap_diff([], [1.0]).diff)
+
+
+def test_weighted_diff_rollup_weights_tasks_and_keeps_pairs() -> None:
+    same = [1.0, 0.0] * 50
+    better = [1.0] * 100
+    value, (low, high) = weighted_diff_rollup([(same, same, True, 1.0), (same, better, True, 3.0)])
+    assert value == pytest.approx(0.5 * 3 / 4)
+    assert low < value < high
+    # Identical paired runs contribute no spread at all.
+    assert weighted_diff_rollup([(same, same, True, 1.0)]) == (0.0, (0.0, 0.0))
+    assert weighted_diff_rollup([(same, same, False, 1.0)])[1][0] < 0

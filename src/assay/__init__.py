@@ -1,6 +1,6 @@
 """assay: how capable, how safe and how well served a language model is."""
 
-from assay._api import EvalResult, evaluate, evaluate_async, report
+from assay._api import EvalResult, compare, evaluate, evaluate_async, report
 from assay._errors import (
     AssayError,
     DatasetError,
@@ -32,6 +32,7 @@ __all__ = [
     "TargetUnavailable",
     "Timeout",
     "__version__",
+    "compare",
     "evaluate",
     "evaluate_async",
     "report",

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from assay._errors import SpecError
 from assay.engine._executor import RetryPolicy
 from assay.engine._run import Runner, RunOutcome, new_run_id
 from assay.perf._perf import PerfOptions
@@ -33,11 +34,13 @@ async def evaluate_async(
     progress: bool = False,
     retry: RetryPolicy | None = None,
     given: frozenset[str] | None = None,
+    judge: Target | None = None,
 ) -> EvalResult:
     """Run `spec` into the store and write the reports.
 
     `given` names the spec fields the user set explicitly: when `run_id` already exists, the
     other fields are taken from the stored run, so `--run-id X` alone resumes X as it was.
+    `judge` grades tasks scored by an LLM judge, in place of `spec.judge_target`.
     """
     store = Store(store_url or default_store_url(out_dir))
     try:
@@ -49,6 +52,7 @@ async def evaluate_async(
             progress=progress,
             retry=retry,
             given=given,
+            judge=judge,
         )
         outcome = await runner.run()
         results_path, report_path = await asyncio.to_thread(
@@ -68,6 +72,7 @@ def evaluate(
     target: Target | None = None,
     progress: bool = False,
     retry: RetryPolicy | None = None,
+    judge: Target | None = None,
 ) -> EvalResult:
     """Synchronous wrapper of `evaluate_async`."""
     return asyncio.run(
@@ -79,6 +84,7 @@ def evaluate(
             target=target,
             progress=progress,
             retry=retry,
+            judge=judge,
         )
     )
 
@@ -91,6 +97,20 @@ def report(
         return write_report(store, run_id, out_dir)
     finally:
         store.close()
+
+
+def compare(
+    run_a: str, run_b: str, *, store: str | None = None, out: Path = Path("assay-results")
+) -> tuple[Path, Path]:
+    """Compare run B with baseline A from the store; write compare.json and compare.html
+    under OUT/compare-A-vs-B/ and return their paths."""
+    from assay.report._compare import write_comparison
+
+    opened = Store(store or default_store_url(out))
+    try:
+        return write_comparison(opened, run_a, run_b, out)
+    finally:
+        opened.close()
 
 
 async def perf_async(
@@ -121,14 +141,19 @@ def perf_target(spec: str, options: PerfOptions) -> Target:
     """Like resolve_target, but an HTTP client sized so it never queues requests itself."""
     from assay.perf._runner import MAX_IN_FLIGHT
     from assay.targets._openai import OpenAITarget
-    from assay.targets._registry import resolve_target
+    from assay.targets._registry import resolve_target, split_overrides
 
+    if split_overrides(spec)[1]:
+        raise SpecError(
+            f"target {spec!r}: generation overrides (?temperature=...) are for assay run; "
+            "assay perf sets its own parameters (--output-tokens, --ignore-eos)"
+        )
     if not spec.startswith("openai:"):
         return resolve_target(spec)
     url, _, model = spec.removeprefix("openai:").partition("#")
     profile = options.profile
     in_flight = MAX_IN_FLIGHT if profile.rates_per_s else max(profile.concurrency)
-    return OpenAITarget(url, model or None, max_concurrency=in_flight)
+    return OpenAITarget(url, model or None, max_concurrency=in_flight, tools=False)
 
 
 def _stderr(message: str) -> None:

@@ -55,6 +55,17 @@ def run(
     data_dir: Annotated[
         str | None, typer.Option("--data-dir", help="Local copies of public datasets.")
     ] = None,
+    judge_target: Annotated[
+        str | None,
+        typer.Option("--judge-target", help="Target that grades LLM-judged tasks (any target)."),
+    ] = None,
+    probes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--probe",
+            help="Extra probe (repeatable): contamination = also score perturbed variants.",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a target on a suite or tasks; write results.json and report.html."""
     from assay._api import evaluate_async
@@ -67,6 +78,8 @@ def run(
         "epochs": epochs,
         "limit": limit,
         "data_dir": data_dir,
+        "judge_target": judge_target,
+        "probes": tuple(probes or ()),
     }
     if task:
         raw.update(tasks=tuple(task), suite=None)
@@ -264,21 +277,52 @@ def report(
     typer.echo(f"results: {results_path}\nreport: {html_path}")
 
 
+@app.command()
+def compare(
+    run_a: Annotated[str, typer.Argument(help="The baseline run (A).")],
+    run_b: Annotated[str, typer.Argument(help="The run compared with it (B).")],
+    out: OutOption = Path("assay-results"),
+    store: StoreOption = None,
+) -> None:
+    """Compare two runs: B - A per task with paired tests, and what differs in their manifests."""
+    from assay._api import compare as compare_runs
+
+    json_path, html_path = compare_runs(run_a, run_b, store=store, out=out)
+    comparison = json.loads(json_path.read_text(encoding="utf-8"))
+    for row in comparison["tasks"]:
+        diff = "—" if row["diff"] is None else f"{row['diff']:+.3f}"
+        p_value = "—" if row["p_value"] is None else f"{row['p_value']:.3g}"
+        verdict = "significant" if row["significant"] else "not significant"
+        paired = f"paired n={row['n_paired']}" if row["paired"] else "unpaired"
+        typer.echo(f"{row['task']}: B - A = {diff} ({paired}, p={p_value}, {verdict})")
+    typer.echo(f"comparison: {json_path}\nreport: {html_path}")
+
+
 @list_app.command("tasks")
 def list_tasks(as_json: JsonOption = False) -> None:
     """Tasks that can be run, with their dimension."""
     from assay.tasks._task import get_task, task_names
 
-    rows = [
-        {
-            "task": name,
-            "dimension": get_task(name).dimension,
-            "metric": get_task(name).metric,
-            "description": get_task(name).description,
-        }
-        for name in task_names()
-    ]
+    rows = []
+    for name in task_names():
+        task = get_task(name)
+        description = task.description
+        if not as_json:  # the table gets the first sentence; --json the whole text
+            description = _first_sentence(description)
+        rows.append(
+            {
+                "task": name,
+                "dimension": task.dimension,
+                "metric": task.metric,
+                "description": description,
+            }
+        )
     _emit(rows, as_json, ("task", "dimension", "metric", "description"))
+
+
+def _first_sentence(text: str, limit: int = 90) -> str:
+    first = text.split(". ", 1)[0].split("; ", 1)[0].strip().rstrip(".")
+    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 @list_app.command("suites")

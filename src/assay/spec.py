@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,6 +25,11 @@ class RunSpec(BaseModel):
     epochs: int = Field(default=1, ge=1)
     concurrency: int = Field(default=32, ge=1)
     data_dir: str | None = None
+    # The target that grades answers for tasks scored by an LLM judge; kept apart from `target`.
+    judge_target: str | None = None
+    # Extra checks planned beside the tasks; "contamination" adds perturbed variants of each
+    # multiple-choice or math task and reports the paired drop in accuracy.
+    probes: tuple[Literal["contamination"], ...] = ()
 
     def identity(self) -> dict[str, Any]:
         """The fields that must match when a run is resumed (concurrency may change)."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
@@ -71,3 +74,165 @@ def percentiles(values: Sequence[float], points: Sequence[int] = (50, 90, 99)) -
     summary["mean"] = float(np.mean(values))
     summary["n"] = len(values)
     return summary
+
+
+# -- comparing two runs (assay compare): B minus A, paired where the runs share samples -------
+
+PERMUTATIONS = 10_000
+# Up to this many non-zero paired differences, the sign-flip test enumerates every sign vector.
+EXACT_SIGN_FLIP_MAX = 16
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """B minus A with a confidence interval and a two-sided p-value under "no difference"."""
+
+    diff: float
+    ci: tuple[float, float]
+    p_value: float
+    n_a: int
+    n_b: int
+
+
+def mcnemar_exact(a_only: int, b_only: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant pairs (right in A only, in B only).
+
+    Under no difference each discordant pair falls either way with probability 1/2, so this is
+    a binomial test; concordant pairs carry no information about the difference.
+    """
+    if a_only < 0 or b_only < 0:
+        raise ValueError("discordant counts cannot be negative")
+    n = a_only + b_only
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(a_only, b_only) + 1))
+    # Integer arithmetic up to the final division: exact for any n, no overflow.
+    return min(1.0, 2 * tail / (1 << n))
+
+
+def wilson_interval(successes: int, n: int, *, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion."""
+    if n == 0:
+        return float("nan"), float("nan")
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe_interval(
+    successes_a: int, n_a: int, successes_b: int, n_b: int, *, level: float = 0.95
+) -> tuple[float, float]:
+    """Newcombe's hybrid score interval (his method 10) for p_B - p_A, independent samples."""
+    if n_a == 0 or n_b == 0:
+        return float("nan"), float("nan")
+    p_a, p_b = successes_a / n_a, successes_b / n_b
+    low_a, high_a = wilson_interval(successes_a, n_a, level=level)
+    low_b, high_b = wilson_interval(successes_b, n_b, level=level)
+    diff = p_b - p_a
+    lower = diff - math.sqrt((p_b - low_b) ** 2 + (high_a - p_a) ** 2)
+    upper = diff + math.sqrt((high_b - p_b) ** 2 + (p_a - low_a) ** 2)
+    return lower, upper
+
+
+def sign_flip_p_value(
+    differences: Sequence[float], *, permutations: int = PERMUTATIONS, seed: int = 0
+) -> float:
+    """Two-sided paired permutation test: under no difference each pair's sign is a coin flip."""
+    data = np.asarray(differences, dtype=np.float64)
+    nonzero = data[data != 0]
+    if nonzero.size == 0:
+        return 1.0
+    observed = abs(float(nonzero.sum()))
+    tolerance = 1e-9 * max(1.0, observed)
+    if nonzero.size <= EXACT_SIGN_FLIP_MAX:
+        codes = np.arange(2**nonzero.size)[:, None] >> np.arange(nonzero.size)
+        sums = ((codes & 1) * 2 - 1) @ nonzero
+        return float(np.mean(np.abs(sums) >= observed - tolerance))
+    rng = np.random.default_rng(seed)
+    extreme = 0
+    chunk = max(1, 2_000_000 // nonzero.size)
+    for start in range(0, permutations, chunk):
+        size = min(chunk, permutations - start)
+        signs = rng.integers(0, 2, size=(size, nonzero.size)) * 2 - 1
+        extreme += int(np.sum(np.abs(signs @ nonzero) >= observed - tolerance))
+    # The observed labelling counts as one of the permutations, so p is never 0.
+    return (extreme + 1) / (permutations + 1)
+
+
+def paired_bootstrap_diff(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    level: float = 0.95,
+    permutations: int = PERMUTATIONS,
+    seed: int = 0,
+) -> DiffResult:
+    """Mean of b - a over aligned pairs: bootstrap CI of the paired differences, sign-flip p."""
+    if len(a) != len(b):
+        raise ValueError(f"paired samples differ in length: {len(a)} and {len(b)}")
+    if not a:
+        return DiffResult(float("nan"), (float("nan"), float("nan")), float("nan"), 0, 0)
+    differences = np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64)
+    interval = _interval(bootstrap_means(differences.tolist(), seed=seed), level)
+    p_value = sign_flip_p_value(differences.tolist(), permutations=permutations, seed=seed)
+    return DiffResult(float(differences.mean()), interval, p_value, len(a), len(b))
+
+
+def unpaired_bootstrap_diff(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    level: float = 0.95,
+    permutations: int = PERMUTATIONS,
+    seed: int = 0,
+) -> DiffResult:
+    """mean(b) - mean(a) for independent samples: bootstrap CI, label-permutation p-value."""
+    if not a or not b:
+        return DiffResult(float("nan"), (float("nan"), float("nan")), float("nan"), len(a), len(b))
+    values_a = np.asarray(a, dtype=np.float64)
+    values_b = np.asarray(b, dtype=np.float64)
+    observed = float(values_b.mean() - values_a.mean())
+    replicates = bootstrap_means(b, seed=seed) - bootstrap_means(a, seed=seed + 1)
+    pooled = np.concatenate([values_a, values_b])
+    tolerance = 1e-9 * max(1.0, abs(observed))
+    rng = np.random.default_rng(seed)
+    extreme = 0
+    chunk = max(1, 2_000_000 // pooled.size)
+    for start in range(0, permutations, chunk):
+        size = min(chunk, permutations - start)
+        shuffled = rng.permuted(np.tile(pooled, (size, 1)), axis=1)
+        diffs = shuffled[:, values_a.size :].mean(axis=1) - shuffled[:, : values_a.size].mean(
+            axis=1
+        )
+        extreme += int(np.sum(np.abs(diffs) >= abs(observed) - tolerance))
+    p_value = (extreme + 1) / (permutations + 1)
+    return DiffResult(observed, _interval(replicates, level), p_value, len(a), len(b))
+
+
+# (scores of A, scores of B, paired, weight); paired groups are aligned pair by pair.
+DiffGroup = tuple[Sequence[float], Sequence[float], bool, float]
+
+
+def weighted_diff_rollup(
+    groups: Sequence[DiffGroup], *, level: float = 0.95, seed: int = 0
+) -> tuple[float, tuple[float, float]]:
+    """Weighted mean of per-group differences B - A, with a CI from resampling each group
+    (pairs together where paired, each run on its own where not)."""
+    usable = [group for group in groups if len(group[0]) > 0 and len(group[1]) > 0]
+    if not usable:
+        return float("nan"), (float("nan"), float("nan"))
+    total = sum(weight for *_, weight in usable)
+    point = 0.0
+    replicates = np.zeros(BOOTSTRAP_RESAMPLES)
+    for index, (a, b, paired, weight) in enumerate(usable):
+        point += (float(np.mean(b)) - float(np.mean(a))) * weight / total
+        if paired:
+            differences = np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64)
+            replicates += bootstrap_means(differences.tolist(), seed=seed + 2 * index) * weight
+        else:
+            draws_b = bootstrap_means(b, seed=seed + 2 * index)
+            replicates += (draws_b - bootstrap_means(a, seed=seed + 2 * index + 1)) * weight
+    return point, _interval(replicates / total, level)

@@ -15,10 +15,12 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from assay.tasks._quick import arithmetic_samples
+from assay.tasks._task import Dimension, TaskContext, get_task
 from assay.testing import StubConfig, StubServer
 from helpers import QUESTION, assay_command, subprocess_env
 
@@ -73,14 +75,49 @@ def test_list_tasks_json_names_each_task_with_its_dimension() -> None:
     assert all(row["metric"] and row["description"] for row in rows.values())
 
 
-def test_list_suites_shows_quick() -> None:
+def test_list_tasks_json_has_every_public_benchmark_and_all_dimensions() -> None:
+    result = assay("list", "tasks", "--json")
+    assert result.returncode == 0, result.stderr
+    dimension = {row["task"]: row["dimension"] for row in json.loads(result.stdout)}
+    assert {
+        name: dimension[name]
+        for name in (
+            "gsm8k",
+            "mmlu",
+            "cmmlu",
+            "ceval",
+            "humaneval",
+            "ifeval",
+            "truthfulqa_mc1",
+            "truthfulqa_mc2",
+        )
+    } == {
+        "gsm8k": "reasoning_math",
+        "mmlu": "knowledge",
+        "cmmlu": "multilingual",
+        "ceval": "multilingual",
+        "humaneval": "code",
+        "ifeval": "instruction_following",
+        "truthfulqa_mc1": "truthfulness",
+        "truthfulqa_mc2": "truthfulness",
+    }
+    assert set(dimension.values()) == set(get_args(Dimension))
+
+
+def test_list_suites_shows_quick_and_standard_covering_every_dimension() -> None:
     table = assay("list", "suites")
     assert table.returncode == 0, table.stderr
-    assert "quick" in table.stdout
+    assert "quick" in table.stdout and "standard" in table.stdout
     listed = assay("list", "suites", "--json")
     assert listed.returncode == 0, listed.stderr
     suites = {row["suite"]: row for row in json.loads(listed.stdout)}
     assert suites["quick"]["tasks"] == "arithmetic, knowledge_mcq, instructions"
+    standard = [name.strip() for name in suites["standard"]["tasks"].split(",")]
+    covered = {get_task(name).dimension for name in standard}
+    assert covered == set(get_args(Dimension))
+    # Built from tasks written for assay: runs offline, without --data-dir.
+    context = TaskContext(seed=0)
+    assert all(len(get_task(name).dataset(context)) > 0 for name in standard)
 
 
 # -- user errors --------------------------------------------------------------------------

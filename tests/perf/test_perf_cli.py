@@ -103,3 +103,12 @@ def test_asking_for_more_than_the_client_can_send_is_flagged(tmp_path: Path) -> 
     assert perf["client"]["achieved_send_rate"] < 0.9 * 20000
     assert "warning: step constant 20000/s: the client, not the server" in result.stderr
     assert "LIMITED" in result.stdout
+
+
+def test_generation_overrides_in_the_target_are_refused_in_one_line(tmp_path: Path) -> None:
+    # perf sets its own generation parameters; an override would silently change the workload.
+    target = "openai:http://127.0.0.1:9/v1?temperature=1.5"
+    result = assay_perf(target, "--requests", "1", "--out", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert "generation overrides" in line and "temperature" in line

@@ -6,7 +6,7 @@ import pytest
 
 from assay._errors import ErrorClass
 from assay.scorers import choice, extract_letter, extract_number, numeric_match
-from assay.scorers._match import letter_by_logprob
+from assay.scorers._match import answer_match, letter_by_logprob, normalise_answer
 from assay.targets import Response, TokenLogprob
 from assay.tasks import Sample, State
 
@@ -21,6 +21,17 @@ from assay.tasks import Sample, State
         ("Answer: -4", "-4"),
         ("After 3 steps we get 8 and then 9", "9"),
         ("no digits here", None),
+        # Chinese answer markers beat later numbers of the explanation.
+        ("答案是12，因为一共有3组", "12"),
+        ("所以答案为：-7。验算：3-10=-7，共2步", "-7"),
+        ("最终答案：$45。", "45"),
+        # Full-width digits, comma and point read as ASCII.
+        ("答案：１２", "12"),
+        ("一共是３，４５６元", "3456"),
+        ("约为１２．５０米", "12.5"),
+        # A comma groups thousands only before three digits: a list is not one number.
+        ("the numbers 1,2,3", "3"),
+        ("#### 1,000,000", "1000000"),
     ],
 )
 def test_extract_number(text: str, expected: str | None) -> None:
@@ -87,3 +98,85 @@ def test_choice_records_method() -> None:
     scored_gen = asyncio.run(choice()(_state(by_text, target="B", choices=choices)))
     assert (scored_lp.method, scored_lp.value) == ("logprob", 1.0)
     assert (scored_gen.method, scored_gen.value) == ("generate", 0.0)
+
+
+def _numeric(text: str, finish_reason: str, target: str = "19") -> tuple[float | None, str]:
+    score = asyncio.run(
+        numeric_match()(_state(Response(text=text, finish_reason=finish_reason), target=target))
+    )
+    return score.value, score.outcome
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "First 12 + 7 = 19, then we need to subtract 4 from",
+        "Let us compute 10 + 9 = 19 and",
+        "先算 12 + 7 = 19，再",
+    ],
+)
+def test_cut_chain_of_thought_is_truncated_not_scored(text: str) -> None:
+    # The last number of an unfinished chain of thought is not the model's answer.
+    assert _numeric(text, "length") == (None, "truncated")
+    # The same text that ended on its own is scored (its last number is its answer).
+    assert _numeric(text, "stop")[1] == "scored"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12 + 7 = 19. The answer is 19. Next question: 3 +",
+        "12 + 7 = 19\n#### 19\nQuestion: how many",
+        "12 + 7 = 19，所以答案是19。下一题：5 +",
+        "答案：１９。接下来",
+    ],
+)
+def test_cut_output_with_answer_marker_is_scored(text: str) -> None:
+    assert _numeric(text, "length") == (1.0, "scored")
+
+
+def test_full_width_target_and_output_agree() -> None:
+    assert _numeric("答案是１，２５０", "stop", target="1250") == (1.0, "scored")
+    assert _numeric("The answer is 1250", "stop", target="１２５０") == (1.0, "scored")
+
+
+def _text_answer(text: str, target: str, finish_reason: str = "stop") -> tuple[float | None, str]:
+    state = _state(Response(text=text, finish_reason=finish_reason), target=target)
+    score = asyncio.run(answer_match()(state))
+    return score.value, score.outcome
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "value"),
+    [
+        ("It moves on by 3, so the answer is Friday.", "Friday", 1.0),
+        ("The answer is **the parrot**. Next question", "parrot", 1.0),
+        ("Answer: Bruno, because Alma has the cat", "Bruno", 1.0),
+        ("The answer is 2024-03-05.", "2024-03-05", 1.0),
+        ("The answer is March 5, 2024.", "2024-03-05", 1.0),
+        ("The answer is 5 March 2024.", "2024-03-05", 1.0),
+        ("答案是：小明。", "小明", 1.0),
+        (" Friday\n\nQuestion: what", "Friday", 1.0),
+        ("The answer is Thursday.", "Friday", 0.0),
+        ("Friday or Saturday, the answer is Saturday.", "Friday", 0.0),
+        # A numeric target is matched as a number.
+        ("From 3 to 7 there are 4 days. The answer is 4.", "4", 1.0),
+    ],
+)
+def test_answer_match(text: str, target: str, value: float) -> None:
+    assert _text_answer(text, target) == (value, "scored")
+
+
+def test_answer_match_truncated_without_marker() -> None:
+    assert _text_answer("Alma does not have the cat, so Bruno", "Bruno", "length") == (
+        None,
+        "truncated",
+    )
+    assert _text_answer("The answer is Bruno. Now the next", "Bruno", "length") == (1.0, "scored")
+
+
+def test_normalise_answer() -> None:
+    assert normalise_answer("  The Cat. ") == "cat"
+    assert normalise_answer("《春晓》") == "春晓"
+    assert normalise_answer("December 1, 2018") == "2018-12-01"
+    assert normalise_answer("New  York") == "new york"

@@ -464,3 +464,21 @@ def test_two_evaluate_runs_at_once_into_one_sqlite_file(tmp_path: Path) -> None:
             assert {s["sample_id"] for s in data.scores} == {s["sample_id"] for s in data.samples}
     finally:
         opened.close()
+
+
+def test_store_from_before_a_new_column_gets_it_added(store_url: str) -> None:
+    """A store written by an older assay (no requests.tool_calls) opens and takes the column."""
+    from sqlalchemy import create_engine, inspect, text
+
+    Store(store_url).close()
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE requests DROP COLUMN tool_calls"))
+    assert "tool_calls" not in {c["name"] for c in inspect(engine).get_columns("requests")}
+    engine.dispose()
+
+    Store(store_url).close()
+
+    engine = create_engine(store_url)
+    assert "tool_calls" in {c["name"] for c in inspect(engine).get_columns("requests")}
+    engine.dispose()

@@ -26,15 +26,23 @@ from assay.store._store import Store, utcnow
 from assay.suites._suites import get_suite
 from assay.targets._registry import resolve_target
 from assay.targets._types import (
+    GenerateConfig,
+    Message,
+    Mode,
     Request,
     Response,
     Target,
     Timings,
     TokenLogprob,
+    ToolCall,
     Usage,
 )
+from assay.tasks._perturb import perturbed_task
 from assay.tasks._task import Task, TaskContext, dataset_hash, get_task
-from assay.tasks._types import Sample, Score, State
+from assay.tasks._types import Judge, Sample, Score, State
+
+# A judge's requests are stored under "<task>:judge", apart from the target's.
+JUDGE_SUFFIX = ":judge"
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class PlannedTask:
     task: Task
     samples: tuple[Sample, ...]
     weight: float
+    # Set on a probe's variant task: the task it perturbs (kept out of the roll-ups).
+    probe_of: str | None = None
 
 
 @dataclass
@@ -81,7 +91,18 @@ def plan_tasks(spec: RunSpec) -> list[PlannedTask]:
         unique = {sample.id: sample for sample in reversed(task.dataset(context))}
         samples = tuple(reversed(unique.values()))[: limit if limit else None]
         planned.append(PlannedTask(task, samples, weight))
+    if "contamination" in spec.probes:
+        planned += contamination_tasks(planned, spec.seed)
     return planned
+
+
+def contamination_tasks(planned: Sequence[PlannedTask], seed: int) -> list[PlannedTask]:
+    variants = []
+    for item in planned:
+        found = perturbed_task(item.task, item.samples, seed)
+        if found is not None:
+            variants.append(PlannedTask(found[0], found[1], item.weight, probe_of=item.task.name))
+    return variants
 
 
 class Runner:
@@ -97,16 +118,22 @@ class Runner:
         progress: bool = True,
         retry: RetryPolicy | None = None,
         given: frozenset[str] | None = None,
+        judge: Target | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
         self.run_id = run_id
         self._target = target
+        # Grades answers for tasks with needs_judge; never the target under test's object.
+        self._judge = judge
+        self._judge_executor: Executor | None = None
         # Spec fields the user set; when resuming, the others come from the stored run.
         self._given = given
         self.show_progress = progress
         self.retry = retry
         self.counters = Counters()
+        # Requests to the judge, counted apart so the target's own figures stay its own.
+        self.judge_counters = Counters()
         self._cache: dict[str, dict[str, Any]] = {}
 
     @property
@@ -126,17 +153,36 @@ class Runner:
         if self._target is None:
             self._target = resolve_target(self.spec.target)
         planned = plan_tasks(self.spec)
+        self._resolve_judge(planned)
         try:
             # Inside the try: a target that fails to start still releases what it opened.
             await self.target.start()
+            if self._judge is not None:
+                await self._judge.start()
             await asyncio.to_thread(self._record_plan, planned, existing)
             self._cache = await asyncio.to_thread(self.store.load_cache, self.run_id)
             await self._execute(planned)
         finally:
-            await self.target.close()
+            try:
+                await self.target.close()
+            finally:
+                if self._judge is not None:
+                    await self._judge.close()
         return RunOutcome(
             self.run_id, self.counters.needed, self.counters.cached, self.counters.sent
         )
+
+    def _resolve_judge(self, planned: Sequence[PlannedTask]) -> None:
+        """Fails before anything starts when a task needs a judge and the run names none."""
+        judged = [item.task.name for item in planned if item.task.needs_judge]
+        if not judged:
+            self._judge = None  # a judge no task asks would only cost a start-up
+            return
+        if self._judge is None:
+            if self.spec.judge_target is None:
+                raise SpecError(f"task {judged[0]} needs a judge: pass --judge-target SPEC")
+            self._judge = resolve_target(self.spec.judge_target)
+        self._judge_executor = Executor(self._judge, self.spec.concurrency, self.retry)
 
     def _check_resumable(self, existing: dict[str, Any]) -> None:
         stored = RunSpec.model_validate(existing["manifest"]["spec"])
@@ -182,6 +228,7 @@ class Runner:
                         "weight": item.weight,
                         "description": task.description,
                         "config": task.config.as_dict(),
+                        **({"probe_of": item.probe_of} if item.probe_of else {}),
                     },
                 },
                 [
@@ -210,6 +257,10 @@ class Runner:
                 continue
         return {
             "spec": self.spec.model_dump(mode="json"),
+            # Target specs never hold a secret (keys come from the environment).
+            "judge": {"spec": self._judge.spec, "model": self._judge.model}
+            if self._judge is not None
+            else None,
             "seed": self.spec.seed,
             "assay_version": __version__,
             "backends": backends,
@@ -262,6 +313,14 @@ class Runner:
                 "attempts": executor.sent,
                 "failed_attempts": dict(executor.failed_attempts),
             }
+            if self._judge_executor is not None:
+                judged = self.judge_counters
+                invocation["judge"] = {
+                    "requests": judged.needed,
+                    "cached": judged.cached,
+                    "sent": judged.sent,
+                    "errors": dict(judged.errors),
+                }
             existing = await asyncio.to_thread(self.store.get_run, self.run_id)
             history = list(existing["invocations"]) if existing else []
             await asyncio.to_thread(
@@ -284,6 +343,7 @@ class Runner:
             mode=mode,
             capabilities=capabilities,
             config=replace(task.config, seed=task.config.seed or self.spec.seed),
+            judge=self._judge_for(task, sample.id, epoch, writer) if task.needs_judge else None,
         )
 
         async def generate(current: State) -> State:
@@ -318,6 +378,22 @@ class Runner:
         )
         return score
 
+    def _judge_for(self, task: Task, sample_id: str, epoch: int, writer: BatchWriter) -> Judge:
+        judge, executor = self._judge, self._judge_executor
+        assert judge is not None and executor is not None, "resolved in run()"
+
+        async def ask(prompt: str, config: GenerateConfig) -> Response:
+            mode: Mode = "chat" if judge.capabilities.chat else "completion"
+            messages = (Message("user", prompt),) if mode == "chat" else ()
+            request = Request(mode=mode, config=config, prompt=prompt, messages=messages)
+            # Stored under "<task>:judge" and cached under the judge's identity, so a resumed
+            # run re-uses verdicts instead of asking again.
+            return await self._respond(
+                request, task.name + JUDGE_SUFFIX, sample_id, epoch, executor, writer, judge=judge
+            )
+
+        return ask
+
     async def _respond(
         self,
         request: Request,
@@ -326,17 +402,21 @@ class Runner:
         epoch: int,
         executor: Executor,
         writer: BatchWriter,
+        *,
+        judge: Target | None = None,
     ) -> Response:
-        key = cache_key(self.target.spec, self.target.model, request, epoch)
-        self.counters.needed += 1
+        target = judge if judge is not None else self.target
+        counters = self.counters if judge is None else self.judge_counters
+        key = cache_key(target.spec, target.model, request, epoch)
+        counters.needed += 1
         hit = self._cache.get(key)
         if hit is not None:
-            self.counters.cached += 1
+            counters.cached += 1
             return response_from_row(hit)
         response, attempt_errors = await executor.submit(request)
-        self.counters.sent += 1  # counted once answered, so an interrupt does not overcount
+        counters.sent += 1  # counted once answered, so an interrupt does not overcount
         if response.error is not None:
-            self.counters.errors[str(response.error)] += 1
+            counters.errors[str(response.error)] += 1
         row = request_row(
             self.run_id, task, sample_id, epoch, key, request, response, dict(attempt_errors)
         )
@@ -369,6 +449,11 @@ def request_row(
         "logprobs": [[lp.token, lp.logprob, [list(t) for t in lp.top]] for lp in response.logprobs]
         if response.logprobs is not None
         else None,
+        "tool_calls": [
+            {"id": call.id, "name": call.name, "arguments": call.arguments}
+            for call in response.tool_calls
+        ]
+        or None,
         "error_class": str(response.error) if response.error else None,
         "error_detail": response.error_detail,
         "http_status": response.http_status,
@@ -398,6 +483,10 @@ def response_from_row(row: dict[str, Any]) -> Response:
         )
         if logprobs is not None
         else None,
+        tool_calls=tuple(
+            ToolCall(call["id"], call["name"], call["arguments"])
+            for call in row.get("tool_calls") or ()
+        ),
         http_status=row["http_status"],
         attempts=row["attempts"],
         cached=True,

@@ -210,6 +210,7 @@ async def probe(endpoint: Endpoint, store: Store, *, config_path: Path, api_key:
             endpoint.model,
             max_concurrency=endpoint.workload.concurrency,
             api_key=api_key,
+            tools=False,  # a probe measures serving; no tool-calling probe request
         )
         await run_perf(target, options, store, run_id)
     except Exception as exc:  # a down or broken endpoint is a measurement, not a crash

@@ -315,6 +315,16 @@ def error_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def contamination_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per probed task, the overall paired drop, then one row per perturbation kind."""
+    rows = []
+    for task, probe in (results.get("contamination") or {}).items():
+        for kind, entry in [("all", probe), *probe["kinds"].items()]:
+            low = entry["ci95"][0]
+            rows.append({"task": task, "kind": kind, **entry, "significant": bool(low and low > 0)})
+    return rows
+
+
 def serving_rows(serving: Mapping[str, Mapping[str, float]]) -> list[dict[str, Any]]:
     rows = []
     for key, label, is_latency in SERVING_METRICS:
@@ -629,6 +639,7 @@ def render_html(results: dict[str, Any], data: RunData) -> str:
         manifest_tasks=manifest_tasks(manifest),
         error_rows=error_rows(results),
         serving_rows=serving_rows(results["serving"]),
+        contamination=contamination_rows(results),
         samples=sample_rows(data),
         figures=_figures(results, data),
         plotly_js=_plotly_js(),

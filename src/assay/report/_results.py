@@ -6,8 +6,11 @@ import math
 from collections import Counter, defaultdict
 from typing import Any
 
+import numpy as np
+
+from assay.engine._run import JUDGE_SUFFIX
 from assay.perf._metrics import request_series
-from assay.stats import mean_ci, percentiles, weighted_rollup
+from assay.stats import mean_ci, paired_bootstrap_diff, percentiles, weighted_rollup
 from assay.store._store import RunData
 
 
@@ -41,19 +44,77 @@ def task_results(data: RunData) -> list[dict[str, Any]]:
                 "samples_planned": task["n_samples"],
             }
         )
+        if task["metric"].startswith("pass@"):
+            epochs = int(data.run["manifest"].get("spec", {}).get("epochs", 1))
+            results[-1]["pass_at_k"] = pass_at_k_results(rows, epochs)
     return results
 
 
-def dimension_results(data: RunData) -> list[dict[str, Any]]:
+def pass_at_k_results(rows: list[dict[str, Any]], epochs: int) -> dict[str, Any]:
+    """pass@1 and pass@N (N = epochs, the samples per problem) by the unbiased estimator,
+    averaged over problems; a problem with fewer than k scored samples is left out of pass@k."""
+    from assay.sandbox import pass_at_k
+
+    tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # sample id -> [n, passed]
+    for row in rows:
+        if row["outcome"] == "scored" and row["value"] is not None:
+            tally = tallies[row["sample_id"]]
+            tally[0] += 1
+            tally[1] += int(row["value"] >= 1.0)
+    out: dict[str, Any] = {}
+    for k in sorted({1, epochs}):
+        per_problem = [pass_at_k(n, c, k) for n, c in tallies.values() if n >= k]
+        value, (low, high) = mean_ci(per_problem)
+        out[f"pass@{k}"] = {
+            "value": _clean(value),
+            "ci95": [_clean(low), _clean(high)],
+            "n": len(per_problem),
+        }
+    return out
+
+
+def _rollup_groups(data: RunData) -> dict[str, list[tuple[list[float], float]]]:
+    """Per dimension, each task's scored values with its weight."""
     groups: dict[str, list[tuple[list[float], float]]] = defaultdict(list)
     weights = {t["task"]: t["info"].get("weight", 1.0) for t in data.tasks}
-    dims = {t["task"]: t["dimension"] for t in data.tasks}
     values: dict[str, list[float]] = defaultdict(list)
     for row in data.scores:
         if row["outcome"] == "scored" and row["value"] is not None:
             values[row["task"]].append(row["value"])
-    for task, dimension in dims.items():
+    for task, dimension in _rolled_tasks(data).items():
         groups[dimension].append((values.get(task, []), weights[task]))
+    return groups
+
+
+def _rolled_tasks(data: RunData) -> dict[str, str]:
+    # A probe's variant task measures the probe, not the dimension: kept out of the roll-up.
+    return {t["task"]: t["dimension"] for t in data.tasks if not t["info"].get("probe_of")}
+
+
+def overall_result(data: RunData) -> dict[str, Any]:
+    """The suite's one number: every dimension that has scores counts equally, tasks within
+    it by their weights; the CI resamples every task's samples (uncertainty propagates)."""
+    members: list[tuple[list[float], float]] = []
+    dimensions = []
+    for dimension, group in sorted(_rollup_groups(data).items()):
+        usable = [(values, weight) for values, weight in group if values]
+        total = sum(weight for _, weight in usable)
+        if not usable:
+            continue
+        dimensions.append(dimension)
+        members += [(values, weight / total) for values, weight in usable]
+    value, (low, high) = weighted_rollup(members)
+    return {
+        "value": _clean(value),
+        "ci95": [_clean(low), _clean(high)],
+        "dimensions": dimensions,
+        "weighting": "dimensions equal; tasks by weight within a dimension",
+    }
+
+
+def dimension_results(data: RunData) -> list[dict[str, Any]]:
+    groups = _rollup_groups(data)
+    dims = _rolled_tasks(data)
     rolled = []
     for dimension, members in sorted(groups.items()):
         value, (low, high) = weighted_rollup(members)
@@ -68,31 +129,94 @@ def dimension_results(data: RunData) -> list[dict[str, Any]]:
     return rolled
 
 
-def request_summary(data: RunData) -> dict[str, Any]:
-    invocations = data.run["invocations"] or [{}]
-    last = invocations[-1]
-    succeeded = {r["cache_key"] for r in data.requests if not r["error_class"]}
-    errors = Counter(
-        r["error_class"]
-        for r in data.requests
-        if r["error_class"] and r["cache_key"] not in succeeded
-    )
-    retried: Counter[str] = Counter()
-    for row in data.requests:
-        retried.update(row["attempt_errors"] or {})
+def _paired_drop(pairs: list[tuple[float, float]]) -> dict[str, Any]:
+    """Original minus perturbed accuracy over (original, perturbed) pairs, paired bootstrap CI."""
+    original = [first for first, _ in pairs]
+    perturbed = [second for _, second in pairs]
+    diff = paired_bootstrap_diff(perturbed, original)
     return {
-        "total": int(last.get("requests", 0)),
-        "cached": int(last.get("cached", 0)),
-        "sent": int(last.get("sent", 0)),
-        "errors": dict(errors),
-        "retried": dict(retried),
-        "stored": len(data.requests),
-        "invocations": len(data.run["invocations"] or []),
+        "original": _clean(float(np.mean(original))) if pairs else None,
+        "perturbed": _clean(float(np.mean(perturbed))) if pairs else None,
+        "drop": _clean(diff.diff),
+        "ci95": [_clean(diff.ci[0]), _clean(diff.ci[1])],
+        "p_value": _clean(diff.p_value),
+        "n": len(pairs),
     }
 
 
+def contamination_results(data: RunData) -> dict[str, Any]:
+    """Per probed task: accuracy on the originals and on their perturbed variants, paired.
+
+    A sample's value is its mean over epochs; an original with several variants is paired with
+    their mean, so it counts once in the task's drop (each kind pairs variant by variant).
+    """
+    probes = {t["task"]: t["info"]["probe_of"] for t in data.tasks if t["info"].get("probe_of")}
+    scored: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for row in data.scores:
+        if row["outcome"] == "scored" and row["value"] is not None:
+            scored[(row["task"], row["sample_id"])].append(row["value"])
+    value = {key: float(np.mean(values)) for key, values in scored.items()}
+    out: dict[str, Any] = {}
+    for variant_task, original_task in probes.items():
+        by_original: dict[str, list[float]] = defaultdict(list)
+        by_kind: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for sample in data.samples:
+            if sample["task"] != variant_task:
+                continue
+            original_id = sample["metadata"]["original_id"]
+            first = value.get((original_task, original_id))
+            second = value.get((variant_task, sample["sample_id"]))
+            if first is None or second is None:
+                continue  # an unscored side (error, truncation) leaves no pair
+            by_original[original_id].append(second)
+            by_kind[sample["metadata"]["perturbation"]].append((first, second))
+        pairs = [(value[(original_task, oid)], float(np.mean(v))) for oid, v in by_original.items()]
+        out[original_task] = {
+            **_paired_drop(pairs),
+            "variant_task": variant_task,
+            "kinds": {kind: _paired_drop(found) for kind, found in sorted(by_kind.items())},
+        }
+    return out
+
+
+def _is_judge(row: dict[str, Any]) -> bool:
+    return str(row["task"]).endswith(JUDGE_SUFFIX)
+
+
+def _request_counts(rows: list[dict[str, Any]], counters: dict[str, Any]) -> dict[str, Any]:
+    succeeded = {r["cache_key"] for r in rows if not r["error_class"]}
+    errors = Counter(
+        r["error_class"] for r in rows if r["error_class"] and r["cache_key"] not in succeeded
+    )
+    retried: Counter[str] = Counter()
+    for row in rows:
+        retried.update(row["attempt_errors"] or {})
+    return {
+        "total": int(counters.get("requests", 0)),
+        "cached": int(counters.get("cached", 0)),
+        "sent": int(counters.get("sent", 0)),
+        "errors": dict(errors),
+        "retried": dict(retried),
+        "stored": len(rows),
+    }
+
+
+def request_summary(data: RunData) -> dict[str, Any]:
+    """The target's requests; a judge's requests are summarised apart under `judge`."""
+    invocations = data.run["invocations"] or [{}]
+    last = invocations[-1]
+    target_rows = [r for r in data.requests if not _is_judge(r)]
+    summary = _request_counts(target_rows, last)
+    summary["invocations"] = len(data.run["invocations"] or [])
+    judge_rows = [r for r in data.requests if _is_judge(r)]
+    if judge_rows or last.get("judge"):
+        summary["judge"] = _request_counts(judge_rows, last.get("judge") or {})
+    return summary
+
+
 def serving_summary(data: RunData) -> dict[str, Any]:
-    series = request_series(data.requests)
+    """Latency of the target under test only (judge calls go to another service)."""
+    series = request_series([r for r in data.requests if not _is_judge(r)])
     return {name: percentiles(values) for name, values in series.items()}
 
 
@@ -113,10 +237,14 @@ def build_results(data: RunData) -> dict[str, Any]:
         "manifest": run["manifest"],
         "tasks": task_results(data),
         "dimensions": dimension_results(data),
+        "overall": overall_result(data),
         "requests": request_summary(data),
         "serving": serving_summary(data),
     }
     perf = perf_results(data)
     if perf is not None:
         results["perf"] = perf
+    contamination = contamination_results(data)
+    if contamination:
+        results["contamination"] = contamination
     return results

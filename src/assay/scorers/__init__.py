@@ -1,6 +1,9 @@
-"""Scorers: numeric match, multiple choice (logprob or generated) and instruction verifiers."""
+"""Scorers: numeric match, multiple choice (logprob or generated), instruction verifiers,
+judges, and code run in the sandbox."""
 
+from assay.scorers._code import code_execution, extract_code
 from assay.scorers._instructions import INSTRUCTION_IDS, check_all, check_instruction
+from assay.scorers._judge import pairwise_judge, parse_grade, parse_verdict, rubric_judge
 from assay.scorers._match import choice, extract_letter, extract_number, numeric_match
 
 __all__ = [
@@ -8,7 +11,13 @@ __all__ = [
     "check_all",
     "check_instruction",
     "choice",
+    "code_execution",
+    "extract_code",
     "extract_letter",
     "extract_number",
     "numeric_match",
+    "pairwise_judge",
+    "parse_grade",
+    "parse_verdict",
+    "rubric_judge",
 ]

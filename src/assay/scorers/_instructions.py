@@ -30,6 +30,7 @@ from typing import Any, Final
 
 __all__ = [
     "INSTRUCTION_IDS",
+    "ZH_INSTRUCTION_IDS",
     "InstructionResult",
     "check_all",
     "check_instruction",
@@ -686,13 +687,50 @@ _REGISTRY: Final[dict[str, _Entry]] = {
 INSTRUCTION_IDS: Final[tuple[str, ...]] = tuple(sorted(_REGISTRY))
 
 
+# --- Chinese-aware checks (not IFEval) --------------------------------------------
+# IFEval counts whitespace words and bounds forbidden words with \b; Chinese has no spaces
+# and Han characters are word characters, so these count Han characters and match literally.
+
+_HAN_RE: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_ZH_COMMAS: Final = frozenset(",，、﹐､")
+
+
+def _zh_number_characters(kwargs: Mapping[str, Any]) -> Predicate:
+    threshold = _int_arg(kwargs, "num_chars")
+    relation = _relation_arg(kwargs, "relation")
+    return lambda response: _compare(len(_HAN_RE.findall(response)), relation, threshold)
+
+
+def _zh_forbidden_words(kwargs: Mapping[str, Any]) -> Predicate:
+    words = sorted(set(_str_list_arg(kwargs, "forbidden_words")))
+    return lambda response: not any(word.lower() in response.lower() for word in words)
+
+
+def _zh_no_comma(_: Mapping[str, Any]) -> Predicate:
+    return lambda response: _ZH_COMMAS.isdisjoint(response)
+
+
+def _zh_title(_: Mapping[str, Any]) -> Predicate:
+    return lambda response: re.search(r"《[^》\n]*[^》\s][^》\n]*》", response) is not None
+
+
+_ZH_REGISTRY: Final[dict[str, _Entry]] = {
+    "zh:number_characters": _entry(_zh_number_characters, "num_chars", "relation"),
+    "zh:forbidden_words": _entry(_zh_forbidden_words, "forbidden_words"),
+    "zh:no_comma": _entry(_zh_no_comma),
+    "zh:title": _entry(_zh_title),
+}
+ZH_INSTRUCTION_IDS: Final[tuple[str, ...]] = tuple(sorted(_ZH_REGISTRY))
+
+
 # --- public API -------------------------------------------------------------------
 
 
 def _lookup(instruction_id: str) -> _Entry:
-    entry = _REGISTRY.get(instruction_id)
+    entry = _REGISTRY.get(instruction_id) or _ZH_REGISTRY.get(instruction_id)
     if entry is None:
-        close = difflib.get_close_matches(instruction_id, INSTRUCTION_IDS, n=3, cutoff=0.5)
+        known = INSTRUCTION_IDS + ZH_INSTRUCTION_IDS
+        close = difflib.get_close_matches(instruction_id, known, n=3, cutoff=0.5)
         hint = f"; closest known ids: {', '.join(close)}" if close else ""
         raise KeyError(f"unknown IFEval instruction id {instruction_id!r}{hint}")
     return entry

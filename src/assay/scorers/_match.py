@@ -1,38 +1,61 @@
-"""Scorers for numeric answers and multiple choice (by logprob or by generated letter)."""
+"""Scorers for numeric answers, short text answers and multiple choice (logprob or letter)."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from assay.solvers._solvers import LETTERS
 from assay.targets._types import TokenLogprob
 from assay.tasks._types import Score, Scorer, State, error_score
 
-_NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
+# A comma groups thousands only before exactly three digits, so "1,2,3" is three numbers.
+_NUMBER = r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 # Explicit answer markers beat "last number in the text", so chain of thought is not misread.
 _ANSWER_MARKERS = (
-    re.compile(r"####\s*\$?(" + _NUMBER + ")"),
+    re.compile(r"####\s*\$?\s*(" + _NUMBER + ")"),
     re.compile(r"answer is[:\s]*\$?\s*(" + _NUMBER + ")", re.IGNORECASE),
     re.compile(r"answer:\s*\$?\s*(" + _NUMBER + ")", re.IGNORECASE),
+    # Chinese: "答案是 12", "答案：12", "答案为12", "最终答案是：12".
+    re.compile(r"答案\s*(?:是|为)?\s*[:：]?\s*[$￥¥]?\s*(" + _NUMBER + ")"),
+)
+# Full-width digits and signs (common in Chinese text) read as their ASCII forms.
+_FULL_WIDTH = str.maketrans(
+    {**{chr(0xFF10 + i): str(i) for i in range(10)}, "，": ",", "．": ".", "－": "-", "＄": "$"}
 )
 
 
-def extract_number(text: str) -> str | None:
+def normalise_text(text: str) -> str:
+    return text.translate(_FULL_WIDTH)
+
+
+def marked_number(text: str) -> str | None:
+    """The number after the last explicit answer marker of the first kind found, if any."""
+    text = normalise_text(text)
     for marker in _ANSWER_MARKERS:
         found = marker.findall(text)
         if found:
             return _normalise_number(found[-1])
-    numbers = re.findall(_NUMBER, text)
+    return None
+
+
+def extract_number(text: str) -> str | None:
+    marked = marked_number(text)
+    if marked is not None:
+        return marked
+    numbers = re.findall(_NUMBER, normalise_text(text))
     return _normalise_number(numbers[-1]) if numbers else None
 
 
 def _normalise_number(raw: str) -> str:
-    value = raw.replace(",", "").rstrip(".")
+    value = normalise_text(raw).replace(",", "").rstrip(".")
     if "." in value:
         value = value.rstrip("0").rstrip(".")
-    return value or "0"
+    if value in ("", "-", "-0"):
+        return "0"
+    return value
 
 
 def _unanswered(state: State, method: str) -> Score:
@@ -50,12 +73,18 @@ def _unanswered(state: State, method: str) -> Score:
 
 
 def numeric_match() -> Scorer:
+    """Exact match on the answer number; an output cut short without an answer marker is
+    "truncated", because the last number of an unfinished chain of thought is not an answer."""
+
     async def score(state: State) -> Score:
         failed = error_score(state, "generate")
         if failed is not None:
             return failed
         assert state.output is not None
-        answer = extract_number(state.output.text)
+        if state.output.finish_reason == "length":
+            answer = marked_number(state.output.text)
+        else:
+            answer = extract_number(state.output.text)
         if answer is None:
             return _unanswered(state, "generate")
         expected = _normalise_number(state.sample.target)
@@ -122,3 +151,68 @@ def extract_letter(text: str, letters: Sequence[str] | str) -> str | None:
         if found:
             return found.group(1)
     return None
+
+
+# -- short text answers (names, weekdays, dates) ----------------------------------------------
+
+_TEXT_MARKERS = (
+    re.compile(r"answer is[:\s]*([^\n]+)", re.IGNORECASE),
+    re.compile(r"answer:[ \t]*([^\n]+)", re.IGNORECASE),
+    re.compile(r"答案\s*(?:是|为)?\s*[:：]?[ \t]*([^\n]+)"),
+)
+# Where a stated answer ends: a sentence or clause mark followed by a space or the end; not
+# the comma of a date ("March 5, 2024").
+_ANSWER_END = re.compile(r"[.!?;](?:\s|$)|,(?!\s*\d)(?:\s|$)|[。，；！？]")
+_DATE_FORMATS = ("%Y-%m-%d", "%B %d, %Y", "%B %d %Y", "%d %B %Y", "%b %d, %Y", "%d %b %Y")
+
+
+def marked_answer(text: str) -> str | None:
+    """The text after the last explicit answer marker of the first kind found, to the clause end."""
+    for marker in _TEXT_MARKERS:
+        found = marker.findall(text)
+        if found:
+            return _ANSWER_END.split(found[-1], maxsplit=1)[0].strip()
+    return None
+
+
+def normalise_answer(text: str) -> str:
+    """Lower case, no markdown, quotes, trailing punctuation or leading article; ISO dates."""
+    value = normalise_text(text).strip().strip("*_`\"'“”‘’「」《》()（）").strip()
+    value = value.rstrip(".。!！?？,，;；:：").strip().lower()
+    value = re.sub(r"^(?:the|a|an)\s+", "", value)
+    value = re.sub(r"\s+", " ", value)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return value
+
+
+def answer_match() -> Scorer:
+    """Exact match after normalisation for short answers; numeric targets match as numbers.
+
+    The stated answer is the text after the last answer marker ("The answer is X."); without
+    one, the first line of the output. A cut output without a marker is "truncated".
+    """
+    numbers = numeric_match()
+
+    async def score(state: State) -> Score:
+        if re.fullmatch(_NUMBER, normalise_text(state.sample.target.strip())):
+            return await numbers(state)
+        failed = error_score(state, "generate")
+        if failed is not None:
+            return failed
+        assert state.output is not None
+        text = state.output.text
+        stated = marked_answer(text)
+        if stated is None and state.output.finish_reason != "length":
+            lines = [line for line in text.splitlines() if line.strip()]
+            stated = _ANSWER_END.split(lines[0], maxsplit=1)[0] if lines else None
+        if not stated:
+            return _unanswered(state, "generate")
+        answer = normalise_answer(stated)
+        expected = normalise_answer(state.sample.target)
+        return Score(float(answer == expected), answer=answer, method="generate")
+
+    return score

@@ -75,6 +75,9 @@ requests = Table(
     Column("text", Text, nullable=False),
     Column("finish_reason", String(32)),
     Column("logprobs", JSON),
+    # [{"id", "name", "arguments"}] when the model called tools through the API (added in 0.x:
+    # older stores get it by `add_missing_columns`).
+    Column("tool_calls", JSON),
     Column("error_class", String(32)),
     Column("error_detail", Text),
     Column("http_status", Integer),

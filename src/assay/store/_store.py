@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, select, update
+from sqlalchemy import Engine, Table, create_engine, event, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -101,13 +101,35 @@ class Store:
         for attempt in range(1, attempts + 1):
             try:
                 schema.metadata.create_all(self.engine)
+                self._add_missing_columns()
                 return
             except SQLAlchemyError as exc:
-                text = str(exc)
-                lost_race = "already exists" in text or "pg_type_typname_nsp_index" in text
+                message = str(exc)
+                lost_race = any(
+                    sign in message
+                    for sign in ("already exists", "pg_type_typname_nsp_index", "duplicate column")
+                )
                 if not lost_race or attempt == attempts:
                     raise
                 time.sleep(0.05 * attempt)
+
+    def _add_missing_columns(self) -> None:
+        """Additive migration: a store written by an older assay gets the nullable columns
+        added since (create_all makes missing tables, never missing columns)."""
+        found = inspect(self.engine)
+        for table in schema.metadata.sorted_tables:
+            have = {column["name"] for column in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have:
+                    continue
+                if not column.nullable:
+                    raise StoreError(
+                        f"{self._safe_url}: table {table.name} lacks column {column.name}; "
+                        "this store was written by an incompatible assay, use a new store"
+                    )
+                kind = column.type.compile(dialect=self.engine.dialect)
+                with self.engine.begin() as conn:
+                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from itertools import cycle
 
+from assay._errors import ErrorClass, TargetError
 from assay.targets._types import Capabilities, Request, Response, Timings, Usage
 
 Script = Sequence[str] | Callable[[Request], str | Response]
@@ -66,6 +67,13 @@ class FakeTarget:
             produced = next(self._outputs)
         if isinstance(produced, Response):
             return produced
+        if request.config.continuation is not None:
+            # Text is not a likelihood; scripts for likelihood tasks return Responses.
+            raise TargetError(
+                "fake target: the script answered a continuation request with text; "
+                "return a Response whose logprobs score the continuation",
+                error_class=ErrorClass.MALFORMED,
+            )
         elapsed = time.perf_counter() - started
         tokens = len(produced.split())
         return Response(

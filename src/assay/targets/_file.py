@@ -59,6 +59,12 @@ class FileTarget:
             raise DatasetError(f'{where}: needs "sample_id" or "input" (a string); fix the line')
 
     async def send(self, request: Request) -> Response:
+        if request.config.continuation is not None:
+            return Response(
+                error=ErrorClass.MALFORMED,
+                error_detail=f"{self._path} holds generated answers, not likelihoods; "
+                "score this task on a target with logprobs",
+            )
         output = self._by_id.get(request.sample_id)
         if output is None:
             output = self._by_input.get(request.sample_input)

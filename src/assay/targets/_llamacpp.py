@@ -131,6 +131,8 @@ class LlamaCppTarget:
         return tokens, tuple(s for s in stops if s)
 
     def _generate(self, request: Request) -> Response:
+        if request.config.continuation is not None:
+            return self._likelihood(request, request.config.continuation)
         with self._lock:
             started = time.perf_counter()
             config = request.config
@@ -145,6 +147,50 @@ class LlamaCppTarget:
                 self._llm.set_seed(config.seed)
             _prefill(self._llm, tokens)
             return self._decode(tokens, request, template_stops, started)
+
+    def _likelihood(self, request: Request, continuation: str) -> Response:
+        """Log-probability of `continuation` after the prompt, one entry per continuation token.
+
+        Prompt and continuation are tokenized together, as a server does with `echo`; the
+        context is prefilled in the usual blocks (so its KV prefix is shared across the choices
+        of one question) and the continuation is evaluated in one batch with logits at every
+        position, so no `logits_all` buffer is needed for generation. llama.cpp's numbers depend
+        on batch shapes, so a server scoring the text in one batch differs by about 0.01 nat per
+        token; the fixed split keeps this target's own scores identical from run to run.
+        """
+        if request.mode != "completion":
+            raise TargetError(
+                "scoring a continuation needs a completion-mode request, not chat",
+                error_class=ErrorClass.MALFORMED,
+            )
+        with self._lock:
+            started = time.perf_counter()
+            llm = self._llm
+            text = request.prompt + continuation
+            tokens = llm.tokenize(text.encode(), add_bos=True, special=False)
+            if len(tokens) > self._n_ctx:
+                raise TargetError(
+                    f"prompt + continuation of {len(tokens)} tokens exceed the context of "
+                    f"{self._n_ctx}",
+                    error_class=ErrorClass.TRUNCATED,
+                )
+            first = max(1, continuation_start(llm, tokens, len(request.prompt)))
+            if first >= len(tokens):
+                raise TargetError(
+                    "the continuation adds no token to the prompt; give a non-empty one",
+                    error_class=ErrorClass.MALFORMED,
+                )
+            _prefill(llm, tokens[:first])
+            rows = [_last_logits(llm), *_eval_scoring(llm, tokens[first:-1])]
+            targets = tokens[first:]
+            scored = [_scored(llm, row, token) for row, token in zip(rows, targets, strict=True)]
+            return Response(
+                text="",
+                finish_reason="stop",
+                usage=Usage(prompt_tokens=len(tokens), completion_tokens=0, source="server"),
+                timings=Timings(e2e_s=time.perf_counter() - started),
+                logprobs=tuple(scored),
+            )
 
     def _decode(
         self, prompt: list[int], request: Request, template_stops: tuple[str, ...], started: float
@@ -240,6 +286,65 @@ def _prefill(llm: Any, prompt: list[int]) -> None:
     llm.n_tokens = reuse
     for start in range(reuse, len(prompt), _PREFIX_BLOCK):
         llm.eval(prompt[start : start + _PREFIX_BLOCK])
+
+
+def continuation_start(llm: Any, tokens: list[int], context_chars: int) -> int:
+    """Index in `tokens` of the first continuation token: the first whose text ends after
+    `context_chars` characters. A token straddling the boundary belongs to the continuation,
+    since it carries continuation text. Offsets are measured as llama-cpp-python's server
+    measures `text_offset` (detokenized prefix without BOS), so both targets split alike.
+    """
+    skip = 1 if tokens and tokens[0] == llm.token_bos() else 0
+    body = tokens[skip:]
+
+    def end(index: int) -> int:  # characters up to and including body[index]
+        return len(llm.detokenize(body[: index + 1]).decode("utf-8", errors="ignore"))
+
+    index = len(body) - 1
+    if index < 0 or end(index) <= context_chars:
+        return len(tokens)  # the continuation added no text
+    while index > 0 and end(index - 1) > context_chars:
+        index -= 1
+    return skip + max(index, 0)
+
+
+def _last_logits(llm: Any) -> Any:
+    import llama_cpp
+
+    pointer = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
+    return np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),)).astype(np.float64)
+
+
+def _eval_scoring(llm: Any, tokens: list[int]) -> list[Any]:
+    """`llm.eval` with logits kept at every position (rows predict the token after each)."""
+    import llama_cpp
+
+    rows = []
+    llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+    for start in range(0, len(tokens), llm.n_batch):
+        batch = tokens[start : start + llm.n_batch]
+        n_past = llm.n_tokens
+        llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[n_past : n_past + len(batch)] = batch
+        llm.n_tokens += len(batch)
+        for position in range(len(batch)):
+            pointer = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, position)
+            row = np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),)).astype(np.float64)
+            rows.append(row)
+    return rows
+
+
+def _scored(llm: Any, logits: Any, token: int) -> TokenLogprob:
+    """The token's log-softmax, with the most likely token as the one alternative."""
+    peak = float(logits.max())
+    log_norm = peak + math.log(float(np.exp(logits - peak).sum()))
+    best = int(logits.argmax())
+    return TokenLogprob(
+        token=_piece(llm, token),
+        logprob=float(logits[token]) - log_norm,
+        top=((_piece(llm, best), float(logits[best]) - log_norm),),
+    )
 
 
 def _piece(llm: Any, token: int) -> str:

@@ -23,10 +23,14 @@ from assay.targets._types import (
     Response,
     Timings,
     TokenLogprob,
+    ToolCall,
+    ToolDef,
     Usage,
 )
 
 API_KEY_ENV = ("ASSAY_API_KEY", "OPENAI_API_KEY")
+# The tool offered by the capability probe (the stub server recognises it).
+TOOLS_PROBE = "assay_probe"
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,12 @@ class OpenAITarget:
         limits: HttpLimits | None = None,
         max_concurrency: int = 256,
         api_key: str | None = None,
+        tools: bool | None = None,
     ) -> None:
         self._base_url = normalise_base_url(base_url)
+        # None: probed at start. A server that accepts `tools` but ignores them cannot be told
+        # from a model that chose not to call; pass tools=False for such a server.
+        self._tools = tools
         self._api_key = api_key
         self._model = model or ""
         self._model_given = bool(model)
@@ -162,13 +170,31 @@ class OpenAITarget:
         logprobs = bool(
             probe_completion and (probe_completion.get("choices") or [{}])[0].get("logprobs")
         )
+        tools = self._tools
+        if tools is None:
+            tools = probe_chat is not None and await self._probe_tools()
         return Capabilities(
             chat=probe_chat is not None,
             completion=probe_completion is not None,
             logprobs=logprobs,
             streaming=True,
-            tools=False,
+            tools=tools,
         )
+
+    async def _probe_tools(self) -> bool:
+        """Tools count as offered only when the model really calls one when asked to.
+
+        Being accepted is not enough: some servers (llama-cpp-python with most chat formats)
+        take `tools` and ignore them, and a tools-API run there would score every model zero.
+        A false "no" costs little: tool tasks fall back to the text protocol.
+        """
+        tool = ToolDef(TOOLS_PROBE, "Checks the connection.", {"type": "object", "properties": {}})
+        ask = {"role": "user", "content": f"Call the {TOOLS_PROBE} tool now."}
+        probe = await self._probe_once(
+            "chat/completions", {"messages": [ask], "tools": [tool.as_dict()], "max_tokens": 48}
+        )
+        choice = ((probe or {}).get("choices") or [{}])[0]
+        return bool((choice.get("message") or {}).get("tool_calls"))
 
     async def _probe_once(self, path: str, extra: dict[str, Any]) -> dict[str, Any] | None:
         assert self._session is not None
@@ -248,7 +274,9 @@ class OpenAITarget:
             body["ignore_eos"] = True
             body["min_tokens"] = config.max_tokens
         if request.mode == "chat":
-            body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+            body["messages"] = [m.as_dict() for m in request.messages]
+            if config.tools:
+                body["tools"] = [tool.as_dict() for tool in config.tools]
             if config.top_logprobs is not None:
                 body["logprobs"] = True
                 body["top_logprobs"] = config.top_logprobs
@@ -261,6 +289,8 @@ class OpenAITarget:
     async def send(self, request: Request) -> Response:
         if self._session is None:
             raise TargetError("target not started", error_class=ErrorClass.CONNECTION)
+        if request.config.continuation is not None:
+            return await self._likelihood(request, request.config.continuation)
         path, body = self._body(request)
         url = f"{self._base_url}/{path}"
         started = time.perf_counter()
@@ -269,6 +299,10 @@ class OpenAITarget:
                 if resp.status >= 400:
                     raise await _http_error(resp)
                 stream = _StreamState(started, chat=request.mode == "chat")
+                if resp.content_type == "application/json":
+                    # Some servers answer whole despite stream=true (e.g. with tools): same parse.
+                    stream.whole(await resp.read())
+                    return stream.finish(resp.status)
                 # Read whatever arrived and split lines here: one await per network read,
                 # not one per line, which is most of a client's cost at high request rates.
                 pending = b""
@@ -295,6 +329,120 @@ class OpenAITarget:
             raise TargetError(
                 f"{url}: {type(exc).__name__}", error_class=ErrorClass.CONNECTION
             ) from None
+
+    async def _likelihood(self, request: Request, continuation: str) -> Response:
+        """Log-probability of `continuation` after the prompt, by `/completions` with `echo`.
+
+        The server scores prompt + continuation as one text and echoes every token's logprob;
+        one token is generated (llama-cpp-python reads max_tokens 0 as "no limit") and dropped.
+        """
+        if request.mode != "completion":
+            raise TargetError(
+                "scoring a continuation needs a completion-mode request, not chat",
+                error_class=ErrorClass.MALFORMED,
+            )
+        assert self._session is not None
+        url = f"{self._base_url}/completions"
+        text = request.prompt + continuation
+        body: dict[str, Any] = {
+            "model": self._model,
+            "prompt": text,
+            "max_tokens": 1,
+            "temperature": 0.0,
+            "echo": True,
+            "logprobs": 1,
+        }
+        started = time.perf_counter()
+        try:
+            async with self._session.post(url, json=body) as resp:
+                if resp.status >= 400:
+                    raise await _http_error(resp)
+                status = resp.status
+                answer = await resp.json(content_type=None)
+        except TimeoutError:
+            raise TargetError(
+                f"{url}: no answer for {self._limits.read_timeout_s:g}s",
+                error_class=ErrorClass.TIMEOUT,
+            ) from None
+        except (aiohttp.ClientError, json.JSONDecodeError) as exc:
+            raise TargetError(
+                f"{url}: {type(exc).__name__}", error_class=ErrorClass.CONNECTION
+            ) from None
+        choices = answer.get("choices") if isinstance(answer, dict) else None
+        first = choices[0] if isinstance(choices, list) and choices else {}
+        logprobs = first.get("logprobs") if isinstance(first, dict) else None
+        usage = answer.get("usage") if isinstance(answer, dict) else None
+        usage = usage if isinstance(usage, dict) else {}
+        if not isinstance(logprobs, dict):
+            raise TargetError(
+                f"{url}: the echo answer has no logprobs; this server cannot score continuations",
+                error_class=ErrorClass.MALFORMED,
+            )
+        scored = continuation_logprobs(
+            logprobs, len(request.prompt), len(text), generated=usage.get("completion_tokens")
+        )
+        return Response(
+            text="",
+            finish_reason="stop",
+            usage=Usage(
+                prompt_tokens=usage.get("prompt_tokens"),
+                completion_tokens=0,
+                source="server" if usage else "none",
+            ),
+            timings=Timings(e2e_s=time.perf_counter() - started),
+            logprobs=tuple(scored),
+            http_status=status,
+        )
+
+
+def continuation_logprobs(
+    logprobs: dict[str, Any], context_chars: int, total_chars: int, *, generated: Any = None
+) -> list[TokenLogprob]:
+    """The echoed tokens that carry continuation text, from an `echo` completion's logprobs.
+
+    A token belongs to the continuation when its text ends after the context's last character,
+    so a token straddling the boundary counts (it carries continuation text); the `generated`
+    trailing tokens, and any token starting at or after the text's end, are not scored.
+    """
+    tokens = logprobs.get("tokens") or []
+    offsets = logprobs.get("text_offset") or []
+    values = logprobs.get("token_logprobs") or []
+    tops = logprobs.get("top_logprobs") or []
+    if not (len(tokens) == len(offsets) == len(values)):
+        raise TargetError(
+            "the echo answer lacks a text_offset or token_logprob per token; "
+            "this server cannot score continuations",
+            error_class=ErrorClass.MALFORMED,
+        )
+    echoed = len(tokens) - generated if isinstance(generated, int) and generated > 0 else None
+    picked = []
+    for index, token in enumerate(tokens[:echoed]):
+        start = int(offsets[index])
+        end = int(offsets[index + 1]) if index + 1 < len(tokens) else start + len(token)
+        if start >= total_chars:
+            break
+        if end <= context_chars:
+            continue
+        if values[index] is None:
+            raise TargetError(
+                f"the echo answer gives no logprob for continuation token {index} ({token!r})",
+                error_class=ErrorClass.MALFORMED,
+            )
+        top = tops[index] if index < len(tops) and isinstance(tops[index], dict) else {}
+        best = max(top.items(), key=lambda item: float(item[1])) if top else None
+        picked.append(
+            TokenLogprob(
+                token=str(token),
+                logprob=float(values[index]),
+                top=((str(best[0]), float(best[1])),) if best else (),
+            )
+        )
+    if not picked:
+        raise TargetError(
+            "no echoed token falls in the continuation; give a non-empty continuation",
+            error_class=ErrorClass.MALFORMED,
+        )
+    return picked
 
 
 async def _http_error(resp: aiohttp.ClientResponse) -> TargetError:
@@ -343,6 +491,13 @@ class _StreamState:
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
         self.done = False
+        # Tool calls by their `index`: streamed as an id and name, then arguments in pieces.
+        self.tool_calls: dict[int, dict[str, str]] = {}
+
+    def whole(self, body: bytes) -> None:
+        """Consume a non-streamed answer (`message` in place of `delta`)."""
+        self.feed(b"data: " + body.replace(b"\n", b" "))
+        self.done = True
 
     def feed(self, raw_line: bytes) -> bool:
         """Consume one line; True once the stream said [DONE]."""
@@ -374,7 +529,7 @@ class _StreamState:
         return False
 
     def _choice(self, choice: dict[str, Any], now: float) -> None:
-        delta = choice.get("delta") or {}
+        delta = choice.get("delta") or choice.get("message") or {}
         text = delta.get("content") if self.chat else choice.get("text")
         # Reasoning models stream their thinking separately (vLLM/SGLang/DeepSeek spellings).
         thought = delta.get("reasoning_content") or delta.get("reasoning") if self.chat else None
@@ -386,11 +541,25 @@ class _StreamState:
             self.token_times.append(now)
             if self.first_answer is None:
                 self.first_answer = now
+        if self.chat and delta.get("tool_calls"):
+            self._tool_deltas(delta["tool_calls"])
+            self.token_times.append(now)
         if choice.get("finish_reason"):
             self.finish_reason = choice["finish_reason"]
         logprobs = choice.get("logprobs")
         if logprobs:
             self.logprobs.extend(_parse_logprobs(logprobs))
+
+    def _tool_deltas(self, deltas: list[dict[str, Any]]) -> None:
+        for position, delta in enumerate(deltas):
+            # Non-streamed calls carry no index: their position is it.
+            call = self.tool_calls.setdefault(
+                int(delta.get("index", position)), {"id": "", "name": "", "arguments": ""}
+            )
+            function = delta.get("function") or {}
+            call["id"] = delta.get("id") or call["id"]
+            call["name"] = function.get("name") or call["name"]
+            call["arguments"] += function.get("arguments") or ""
 
     def finish(self, status: int) -> Response:
         if not self.done and self.finish_reason is None:
@@ -413,6 +582,10 @@ class _StreamState:
             reasoning="".join(self.reasoning),
             logprobs=tuple(self.logprobs) if self.logprobs else None,
             http_status=status,
+            tool_calls=tuple(
+                ToolCall(call["id"] or f"call_{index}", call["name"], call["arguments"])
+                for index, call in sorted(self.tool_calls.items())
+            ),
         )
 
     def _usage(self) -> Usage:

@@ -1,16 +1,18 @@
 """Target strings to targets.
 
-`builtin`, `gguf:PATH`, `openai:URL[#MODEL]`, `file:PATH` and `fake[:TEXT]`.
-
-More schemes register with `register_target`.
+`builtin`, `gguf:PATH`, `openai:URL[#MODEL]`, `file:PATH` and `fake[:TEXT]`, each optionally
+followed by `?key=value&...` generation overrides (e.g. `builtin?temperature=1.5`) that replace
+the task's parameters on every request. More schemes register with `register_target`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
 
 from assay._errors import SpecError
-from assay.targets._types import Target
+from assay.targets._types import Capabilities, Request, Response, Target
 
 TargetFactory = Callable[[str], Target]
 _SCHEMES: dict[str, TargetFactory] = {}
@@ -66,6 +68,13 @@ register_target("fake", _fake)
 
 
 def resolve_target(spec: str) -> Target:
+    """Build the target a string names, wrapped when it carries generation overrides."""
+    base, overrides = split_overrides(spec)
+    target = _resolve_base(base)
+    return OverridingTarget(target, overrides) if overrides else target
+
+
+def _resolve_base(spec: str) -> Target:
     scheme, _, rest = spec.partition(":")
     factory = _SCHEMES.get(scheme)
     if factory is None:
@@ -76,3 +85,90 @@ def resolve_target(spec: str) -> Target:
             + "; write e.g. builtin, gguf:/path.gguf or openai:http://host:port/v1"
         )
     return factory(rest)
+
+
+# -- generation overrides: `TARGET?temperature=1.5&max_tokens=16` --------------------------
+
+# The GenerateConfig fields a target string may override, with their parsers and checks.
+_OVERRIDES: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] = {
+    "temperature": (float, lambda v: v >= 0, "a number >= 0"),
+    "top_p": (float, lambda v: 0 < v <= 1, "a number in (0, 1]"),
+    "max_tokens": (int, lambda v: v >= 1, "an integer >= 1"),
+    "seed": (int, lambda v: True, "an integer"),
+}
+
+
+def split_overrides(spec: str) -> tuple[str, dict[str, Any]]:
+    """`builtin?temperature=1.5` -> (`builtin`, {"temperature": 1.5}).
+
+    For `openai:` targets a query whose keys are all unknown stays part of the URL (an
+    endpoint may need one, e.g. `?api-version=...`); anywhere else an unknown key is an error.
+    """
+    base, mark, query = spec.rpartition("?")
+    if not mark:
+        return spec, {}
+    pairs = [part.partition("=") for part in query.split("&") if part]
+    keys = [key for key, _, _ in pairs]
+    if spec.startswith("openai:") and not any(key in _OVERRIDES for key in keys):
+        return spec, {}
+    overrides: dict[str, Any] = {}
+    for key, equals, text in pairs:
+        if key not in _OVERRIDES:
+            from assay.tasks._task import did_you_mean
+
+            raise SpecError(
+                f"target {spec!r}: "
+                + did_you_mean("generation option", key, sorted(_OVERRIDES), "write key=value")
+            )
+        parse, valid, wanted = _OVERRIDES[key]
+        try:
+            value = parse(text)
+        except ValueError:
+            value = None
+        if not equals or value is None or not valid(value):
+            raise SpecError(f"target {spec!r}: {key} must be {wanted}, got {text!r}")
+        overrides[key] = value
+    return base, overrides
+
+
+def overrides_text(overrides: Mapping[str, Any]) -> str:
+    """The canonical `?k=v&...` suffix (sorted keys), so equal overrides give equal specs."""
+    return "?" + "&".join(f"{key}={overrides[key]}" for key in sorted(overrides))
+
+
+class OverridingTarget:
+    """Another target with some generation parameters replaced on every request.
+
+    Its spec carries the overrides, so they are part of every cache key and of the run's
+    manifest; the stored request payloads keep the task's own parameters.
+    """
+
+    def __init__(self, inner: Target, overrides: Mapping[str, Any]) -> None:
+        self._inner = inner
+        self.overrides = dict(overrides)
+
+    @property
+    def spec(self) -> str:
+        return self._inner.spec + overrides_text(self.overrides)
+
+    @property
+    def model(self) -> str:
+        return self._inner.model
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._inner.capabilities
+
+    @property
+    def max_concurrency(self) -> int:
+        return self._inner.max_concurrency
+
+    async def start(self) -> None:
+        await self._inner.start()
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+    async def send(self, request: Request) -> Response:
+        config = replace(request.config, **self.overrides)
+        return await self._inner.send(replace(request, config=config))

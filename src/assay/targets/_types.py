@@ -6,6 +6,7 @@ a response, the store keeps both. Times are seconds on the monotonic clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -19,9 +20,57 @@ UsageSource = Literal["server", "client", "none"]
 
 
 @dataclass(frozen=True)
+class ToolDef:
+    """A function the model may call: name, description and a JSON-schema of its arguments."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The OpenAI `tools` entry (also the form kept in the cache key)."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": dict(self.parameters),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call the model made; `arguments` is the JSON text exactly as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True)
 class Message:
     role: Role
     content: str
+    # An assistant turn that called tools; a `tool` turn names the call it answers.
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The OpenAI chat form; tool keys appear only when set, so plain turns hash as before."""
+        message: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = [call.as_dict() for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            message["tool_call_id"] = self.tool_call_id
+        return message
 
 
 @dataclass(frozen=True)
@@ -38,6 +87,13 @@ class GenerateConfig:
     # Ask the server to ignore end-of-sequence and produce exactly max_tokens (perf workloads);
     # only sent when set, and recorded, never forced silently.
     ignore_eos: bool = False
+    # Functions offered through the tools API. They sit with the generation parameters (the
+    # OpenAI API sends them beside `temperature`) so solvers set them with `with_config`.
+    tools: tuple[ToolDef, ...] = ()
+    # Score this text as the continuation of the (completion-mode) prompt instead of generating:
+    # the response's `logprobs` then hold one entry per continuation token (`Response.likelihood`).
+    # A config field, not a request field, because solvers only reach the request through it.
+    continuation: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +104,8 @@ class GenerateConfig:
             "seed": self.seed,
             "top_logprobs": self.top_logprobs,
             **({"ignore_eos": True} if self.ignore_eos else {}),
+            **({"tools": [tool.as_dict() for tool in self.tools]} if self.tools else {}),
+            **({"continuation": self.continuation} if self.continuation is not None else {}),
         }
 
 
@@ -63,11 +121,15 @@ class Request:
     sample_id: str = ""
     sample_input: str = ""
 
+    @property
+    def tools(self) -> tuple[ToolDef, ...]:
+        return self.config.tools
+
     def payload(self) -> dict[str, Any]:
         """The rendered request as it is cached and stored (no transport details)."""
         body: dict[str, Any] = {"mode": self.mode, **self.config.as_dict()}
         if self.mode == "chat":
-            body["messages"] = [{"role": m.role, "content": m.content} for m in self.messages]
+            body["messages"] = [m.as_dict() for m in self.messages]
         else:
             body["prompt"] = self.prompt
         return body
@@ -119,10 +181,39 @@ class Response:
     http_status: int | None = None
     attempts: int = 1
     cached: bool = False
+    # Calls made through the tools API, in the order the model made them.
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def likelihood(self) -> Likelihood | None:
+        """Summed log-probability of the response's tokens (for a continuation request: of the
+        continuation). Derived from `logprobs`, the one part the response cache keeps."""
+        if not self.logprobs:
+            return None
+        return Likelihood(
+            logprob=sum(item.logprob for item in self.logprobs),
+            tokens=len(self.logprobs),
+            # Greedy when no token was beaten by an alternative (ties count as greedy); unknown
+            # when a target returned no alternatives.
+            is_greedy=all(
+                item.logprob >= max(v for _, v in item.top) - 1e-6 for item in self.logprobs
+            )
+            if all(item.top for item in self.logprobs)
+            else None,
+        )
+
+
+@dataclass(frozen=True)
+class Likelihood:
+    """How likely a target finds a continuation: natural-log probability and token count."""
+
+    logprob: float
+    tokens: int
+    is_greedy: bool | None
 
 
 class Capabilities(BaseModel):

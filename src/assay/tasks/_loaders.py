@@ -11,15 +11,17 @@ Items keep the upstream order, so `--limit N` always takes the same N.
 from __future__ import annotations
 
 import csv
+import gzip
 import importlib
 import json
 import os
 import re
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from assay._errors import DatasetError
 from assay.scorers._instructions import check_all
@@ -95,9 +97,13 @@ def read_csv(path: Path, columns: Sequence[str] | None = None) -> list[Row]:
 
 @contextmanager
 def _open(path: Path) -> Iterator[Iterator[str]]:
-    """The lines of a text file; unreadable or undecodable files end in a DatasetError."""
+    """The lines of a text file (gzip-compressed when it ends in .gz, as HumanEval ships);
+    unreadable or undecodable files end in a DatasetError."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        if path.suffix == ".gz":  # closed by the `with` below, like the plain handle
+            handle: IO[str] = gzip.open(path, "rt", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        else:
+            handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
     with handle:
@@ -105,6 +111,8 @@ def _open(path: Path) -> Iterator[Iterator[str]]:
             yield handle
         except UnicodeDecodeError:
             raise DatasetError(f"{path}: not UTF-8 text; use the upstream file") from None
+        except (gzip.BadGzipFile, EOFError, zlib.error):
+            raise DatasetError(f"{path}: not a complete gzip file; use the upstream file") from None
 
 
 # -- the hub ----------------------------------------------------------------------------------

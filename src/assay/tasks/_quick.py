@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable, Sequence
 from importlib.resources import files
 
@@ -110,6 +111,27 @@ def arithmetic_samples(seed: int, count: int = 1000) -> list[Sample]:
     return list(samples.values())
 
 
+def arithmetic_renumbered(sample: Sample, rng: random.Random) -> Sample | None:
+    """The item from its template with other numbers and a recomputed, different answer.
+
+    The template also draws a name and an item; the original's are put back, so only the
+    numbers change (renaming is a perturbation of its own).
+    """
+    maker = next((m for m in _MAKERS if m.__name__ == sample.metadata.get("template")), None)
+    if maker is None:
+        return None
+    for _ in range(50):
+        question, answer, _ = maker(rng)
+        for pool in (_NAMES, _ITEMS):
+            before = [word for word in pool if re.search(rf"\b{word}\b", sample.input)]
+            after = [word for word in pool if re.search(rf"\b{word}\b", question)]
+            if len(before) == 1 and len(after) == 1:
+                question = re.sub(rf"\b{after[0]}\b", before[0], question)
+        if str(answer) != sample.target and question != sample.input:
+            return Sample(input=question, target=str(answer), metadata=dict(sample.metadata))
+    return None
+
+
 def _arithmetic_shots() -> str:
     rng = random.Random("arithmetic:few-shot")  # fixed: the same worked examples in every run
     shots = [maker(rng) for maker in (_buy_more, _boxes, _two_step)]
@@ -129,6 +151,7 @@ def arithmetic() -> Task:
         ),
         scorer=numeric_match(),
         config=GenerateConfig(max_tokens=48, stop=("\n\n", "\nQuestion:")),
+        perturb=arithmetic_renumbered,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,11 @@ class Task:
     config: GenerateConfig = field(default_factory=GenerateConfig)
     # "auto": raw completion when the target offers it (base models), else chat.
     mode: Literal["auto", "chat", "completion"] = "auto"
+    # The scorer asks an LLM judge: the run must name a judge target (checked before starting).
+    needs_judge: bool = False
+    # Generated tasks: the same item from its template with other numbers and the answer
+    # recomputed (None when it cannot be); used by the contamination probe.
+    perturb: Callable[[Sample, random.Random], Sample | None] | None = None
 
 
 def dataset_hash(samples: Sequence[Sample]) -> str:
@@ -70,6 +76,7 @@ def _load_builtin_tasks() -> None:
         _chinese,
         _code,
         _generated,
+        _judged,
         _long,
         _public,
         _quick,

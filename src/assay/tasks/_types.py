@@ -34,6 +34,11 @@ class Sample:
             )
 
 
+# Asks the run's judge target (never the target under test) one prompt; the engine caches and
+# stores the exchange like any other request.
+Judge = Callable[[str, GenerateConfig], Awaitable[Response]]
+
+
 @dataclass(frozen=True)
 class State:
     """The conversation so far for one sample; solvers return new states."""
@@ -47,6 +52,8 @@ class State:
     config: GenerateConfig = field(default_factory=GenerateConfig)
     output: Response | None = None
     outputs: tuple[Response, ...] = ()
+    # Set by the engine for tasks that declare `needs_judge`; None otherwise.
+    judge: Judge | None = field(default=None, compare=False, repr=False)
 
     def with_output(self, response: Response) -> State:
         messages = self.messages

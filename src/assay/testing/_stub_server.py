@@ -3,7 +3,8 @@
 It streams a deterministic answer with injected time to first token and inter-token gaps, and
 can inject faults by request number: 429 with Retry-After, 500, stalls, broken streams and
 malformed events. In chat mode it can stream `reasoning_content` deltas before the answer, like
-a reasoning model. It logs every request so tests can count what a client really sent, and (on
+a reasoning model, and answer with scripted tool calls (streamed `tool_calls` deltas or whole).
+It logs every request so tests can count what a client really sent, and (on
 request) its own timing, so a benchmark can tell a late server from a late client.
 """
 
@@ -21,8 +22,13 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from assay.targets._openai import TOOLS_PROBE
+
 Fault = Literal["ok", "429", "500", "stall", "broken", "malformed", "content_filter", "400"]
 Answer = Callable[[str], str]
+# Given a chat request body, the tool calls to answer with as (name, arguments JSON) pairs;
+# none: answer with text as usual.
+ToolScript = Callable[[dict[str, Any]], Sequence[tuple[str, str]]]
 
 
 def _default_answer(prompt: str) -> str:
@@ -48,6 +54,13 @@ class StubConfig:
     reasoning_tokens: int = 0
     # Record request arrivals and how late each streamed delta left against its deadline.
     record_timings: bool = False
+    # Chat only: scripted tool calls, streamed as OpenAI `tool_calls` deltas (the arguments in
+    # pieces, finish_reason "tool_calls") or whole when not streaming.
+    tool_calls: ToolScript | None = None
+    # False: a chat request carrying `tools` gets HTTP 400, like a server without the tools API.
+    tools: bool = True
+    # Answer whole JSON even when the client asked for a stream (as some servers do).
+    ignore_stream: bool = False
 
 
 @dataclass
@@ -137,7 +150,16 @@ class StubServer:
         if not self.config.chat:
             return web.json_response({"error": "not found"}, status=404)
         body = await request.json()
-        prompt = str((body.get("messages") or [{}])[-1].get("content", ""))
+        if body.get("tools") and not self.config.tools:
+            return web.json_response({"error": {"message": "tools not supported"}}, status=400)
+        if _is_tools_probe(body):
+            # Answered like a model that calls the tool it is asked to; not counted as work.
+            whole = self._whole(body, [], True)
+            function = {"name": TOOLS_PROBE, "arguments": "{}"}
+            call = {"id": "probe", "type": "function", "function": function}
+            whole["choices"][0]["message"].update(content=None, tool_calls=[call])
+            return web.json_response(whole)
+        prompt = str((body.get("messages") or [{}])[-1].get("content") or "")
         return await self._answer(request, body, prompt, chat=True, received=received)
 
     def _next_fault(self) -> Fault:
@@ -172,11 +194,14 @@ class StubServer:
         early = await self._early_fault(fault)
         if early is not None:
             return early
+        calls = self.config.tool_calls(body) if chat and self.config.tool_calls else ()
+        if calls:
+            return await self._tool_answer(request, body, calls)
         thoughts = [f" thought{i}" for i in range(self.config.reasoning_tokens if chat else 0)]
         limit = int(body.get("max_tokens") or 10_000)
         thoughts = thoughts[:limit]
         tokens = _tokens(self.config.answer(prompt))[: limit - len(thoughts)]
-        if not body.get("stream"):
+        if not body.get("stream") or self.config.ignore_stream:
             return web.json_response(self._whole(body, tokens, chat, thoughts))
         return await self._stream(request, body, (thoughts, tokens), chat, fault, received)
 
@@ -267,6 +292,42 @@ class StubServer:
         await response.write_eof()
         return response
 
+    async def _tool_answer(
+        self, request: web.Request, body: dict[str, Any], calls: Sequence[tuple[str, str]]
+    ) -> web.StreamResponse:
+        """Answer with tool calls: whole, or as deltas the way OpenAI streams them."""
+        listed: list[dict[str, Any]] = [
+            {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": a}}
+            for i, (n, a) in enumerate(calls)
+        ]
+        if not body.get("stream") or self.config.ignore_stream:
+            whole = self._whole(body, [], True)
+            whole["choices"][0]["message"].update(content=None, tool_calls=listed)
+            whole["choices"][0]["finish_reason"] = "tool_calls"
+            return web.json_response(whole)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        deltas: list[dict[str, Any]] = []
+        for index, call in enumerate(listed):
+            function = call["function"]
+            deltas.append({"index": index, **call, "function": {"name": function["name"]}})
+            # Arguments in small pieces, as servers stream them token by token.
+            arguments = function["arguments"]
+            for start in range(0, len(arguments), 4):
+                piece = arguments[start : start + 4]
+                deltas.append({"index": index, "function": {"arguments": piece}})
+        for delta in deltas:
+            event = {"id": "stub", "choices": [{"index": 0, "delta": {"tool_calls": [delta]}}]}
+            await response.write(b"data: " + json.dumps(event).encode() + b"\n\n")
+        final = {
+            "id": "stub",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}],
+        }
+        await response.write(b"data: " + json.dumps(final).encode() + b"\n\n")
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
     def _event(self, body: dict[str, Any], token: str, chat: bool, *, reasoning: bool) -> bytes:
         choice: dict[str, Any] = {"index": 0, "finish_reason": None}
         if chat:
@@ -282,6 +343,11 @@ class StubServer:
             "choices": [choice],
         }
         return b"data: " + json.dumps(event).encode() + b"\n\n"
+
+
+def _is_tools_probe(body: dict[str, Any]) -> bool:
+    names = [(t.get("function") or {}).get("name") for t in body.get("tools") or ()]
+    return names == [TOOLS_PROBE]
 
 
 def _tokens(text: str) -> list[str]:

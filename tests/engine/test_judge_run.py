@@ -1,0 +1,189 @@
+"""Runs of a judged task: the judge target is separate from the target under test, its
+verdicts are stored and cached so a resumed run does not ask again, and a run without a judge
+fails before it starts."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from assay import RunSpec, SpecError, evaluate
+from assay.engine import cache_key
+from assay.targets import Capabilities, FakeTarget, Request
+from assay.tasks._judged import open_qa_samples
+from assay.tasks._task import TaskContext
+from helpers import assay_command, subprocess_env
+
+LIMIT = 4
+
+
+def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def judge_prompt(request: Request) -> str:
+    return request.messages[-1].content if request.mode == "chat" else request.prompt
+
+
+def correct_when_answer_says_right(request: Request) -> str:
+    """Grades by what the target answered, so verdicts differ per sample."""
+    answered = judge_prompt(request).split("Answer to grade:\n<<<\n", 1)[1].split("\n>>>")[0]
+    return "Checked.\nVERDICT: " + ("CORRECT" if answered.startswith("right") else "INCORRECT")
+
+
+def alternating_answers(request: Request) -> str:
+    """Right on even-numbered questions of open_qa, wrong on odd ones."""
+    questions = [s.input for s in open_qa_samples(TaskContext())]
+    asked = request.prompt.rsplit("Question: ", 1)[1].split("\nAnswer:")[0]
+    return "right answer" if questions.index(asked) % 2 == 0 else "wrong answer"
+
+
+def test_open_qa_has_enough_distinct_items_with_references() -> None:
+    samples = open_qa_samples(TaskContext())
+    assert len({s.id for s in samples}) == len(samples) >= 30
+    assert all(s.input.strip() and len(s.target) > 20 for s in samples)
+
+
+def test_judged_run_scores_caches_verdicts_and_resumes_without_asking(tmp_path: Path) -> None:
+    spec = RunSpec(
+        target="fake", tasks=("open_qa",), limit=LIMIT, judge_target="fake:scripted-judge"
+    )
+    target = FakeTarget(alternating_answers)
+    judge = FakeTarget(correct_when_answer_says_right, name="fake:scripted-judge")
+    result = evaluate(spec, out_dir=tmp_path, target=target, judge=judge, run_id="j")
+
+    results = json.loads(result.results_path.read_text())
+    (task,) = results["tasks"]
+    assert (task["value"], task["n"], task["method"]) == (0.5, LIMIT, "judge")
+    # The judge's requests went to the judge, the target's to the target.
+    assert len(target.requests) == LIMIT and len(judge.requests) == LIMIT
+    assert all("VERDICT: CORRECT or VERDICT: INCORRECT" in judge_prompt(r) for r in judge.requests)
+    assert judge.requests[0].mode == "chat"
+    assert results["manifest"]["judge"] == {"spec": "fake:scripted-judge", "model": "fake"}
+    assert results["manifest"]["spec"]["judge_target"] == "fake:scripted-judge"
+    # The target's request figures are its own; the judge's are summarised apart.
+    assert (results["requests"]["stored"], results["requests"]["sent"]) == (LIMIT, LIMIT)
+    assert results["requests"]["judge"]["stored"] == LIMIT
+    assert results["requests"]["judge"]["sent"] == LIMIT
+    db = tmp_path / "assay.db"
+    assert query(db, "select task, count(*) from requests group by task order by task") == [
+        ("open_qa", LIMIT),
+        ("open_qa:judge", LIMIT),
+    ]
+    explanations = query(db, "select answer, explanation from scores order by answer")
+    assert [answer for answer, _ in explanations] == ["CORRECT"] * 2 + ["INCORRECT"] * 2
+    assert all("judge: Checked." in str(text) for _, text in explanations)
+
+    again_target = FakeTarget(alternating_answers)
+    again_judge = FakeTarget(lambda r: "VERDICT: INCORRECT", name="fake:scripted-judge")
+    resumed = evaluate(spec, out_dir=tmp_path, target=again_target, judge=again_judge, run_id="j")
+    assert again_target.requests == [] and again_judge.requests == []
+    resumed_results = json.loads(resumed.results_path.read_text())
+    assert resumed_results["tasks"][0]["value"] == 0.5  # the cached verdicts, not new ones
+    invocations = json.loads(str(query(db, "select invocations from runs")[0][0]))
+    assert [i["judge"] for i in invocations] == [
+        {"requests": LIMIT, "cached": 0, "sent": LIMIT, "errors": {}},
+        {"requests": LIMIT, "cached": LIMIT, "sent": 0, "errors": {}},
+    ]
+
+
+def test_verdicts_are_cached_under_the_judge_identity(tmp_path: Path) -> None:
+    judge = FakeTarget(("VERDICT: CORRECT",), name="fake:VERDICT: CORRECT")
+    spec = RunSpec(target="fake", tasks=("open_qa",), limit=2, judge_target=judge.spec)
+    evaluate(spec, out_dir=tmp_path, target=FakeTarget(("right answer",)), judge=judge, run_id="k")
+    stored = query(
+        tmp_path / "assay.db", "select cache_key from requests where task like '%:judge'"
+    )
+    expected = {cache_key(judge.spec, judge.model, request, 0) for request in judge.requests}
+    assert {key for (key,) in stored} == expected
+    # The same request sent to the target under test would be a different cache entry.
+    assert cache_key("fake", "fake", judge.requests[0], 0) not in expected
+    # A run's verdicts belong to its judge: resuming with another judge is refused.
+    other = spec.model_copy(update={"judge_target": "fake:VERDICT: INCORRECT"})
+    with pytest.raises(SpecError, match="different judge_target"):
+        evaluate(other, out_dir=tmp_path, target=FakeTarget(("right answer",)), run_id="k")
+
+
+def test_completion_only_judge_gets_a_raw_prompt(tmp_path: Path) -> None:
+    judge = FakeTarget(("VERDICT: CORRECT",), capabilities=Capabilities(chat=False))
+    spec = RunSpec(target="fake", tasks=("open_qa",), limit=1)
+    evaluate(spec, out_dir=tmp_path, target=FakeTarget(("x",)), judge=judge)
+    (request,) = judge.requests
+    assert request.mode == "completion" and "Answer to grade:" in request.prompt
+
+
+def test_task_needing_a_judge_fails_before_starting(tmp_path: Path) -> None:
+    target = FakeTarget(("x",))
+    spec = RunSpec(target="fake", tasks=("arithmetic", "open_qa"), limit=1)
+    with pytest.raises(SpecError) as raised:
+        evaluate(spec, out_dir=tmp_path, target=target, run_id="nojudge")
+    assert str(raised.value) == "task open_qa needs a judge: pass --judge-target SPEC"
+    assert target.requests == []
+    assert query(tmp_path / "assay.db", "select count(*) from runs") == [(0,)]
+
+
+def test_judge_no_task_needs_is_not_started(tmp_path: Path) -> None:
+    # Nothing listens there: starting this judge would fail the run.
+    spec = RunSpec(
+        target="fake", tasks=("arithmetic",), limit=1, judge_target="openai:http://127.0.0.1:9/v1"
+    )
+    result = evaluate(spec, out_dir=tmp_path, target=FakeTarget((" 3",)))
+    assert json.loads(result.results_path.read_text())["manifest"]["judge"] is None
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def assay(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*assay_command(), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env(),
+        check=False,
+    )
+
+
+def test_cli_judge_target_option_reaches_the_run(tmp_path: Path) -> None:
+    run = assay(
+        "run",
+        "--target",
+        "fake:Because of the sea.",
+        "--task",
+        "open_qa",
+        "--limit",
+        "2",
+        "--judge-target",
+        "fake:VERDICT: INCORRECT",
+        "--out",
+        str(tmp_path),
+        "--run-id",
+        "cli",
+    )
+    assert run.returncode == 0, run.stderr
+    results = json.loads((tmp_path / "cli" / "results.json").read_text())
+    assert results["manifest"]["judge"] == {"spec": "fake:VERDICT: INCORRECT", "model": "fake"}
+    assert (results["tasks"][0]["value"], results["tasks"][0]["n"]) == (0.0, 2)
+
+    # `--run-id` alone resumes with the stored judge and re-uses its verdicts.
+    resumed = assay("run", "--out", str(tmp_path), "--run-id", "cli")
+    assert resumed.returncode == 0, resumed.stderr
+    db = tmp_path / "assay.db"
+    assert query(db, "select count(*) from requests where task = 'open_qa:judge'") == [(2,)]
+    invocations = json.loads(str(query(db, "select invocations from runs")[0][0]))
+    assert invocations[-1]["judge"] == {"requests": 2, "cached": 2, "sent": 0, "errors": {}}
+
+
+def test_cli_without_judge_target_is_one_line(tmp_path: Path) -> None:
+    run = assay("run", "--target", "fake:x", "--task", "open_qa", "--out", str(tmp_path))
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        "assay: error: task open_qa needs a judge: pass --judge-target SPEC"
+    ]

@@ -1,0 +1,201 @@
+"""Log-likelihood of a continuation: the in-process target and an OpenAI-compatible server agree
+on the bundled model, the echo parsing splits context from continuation, and targets that cannot
+score say so."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assay._errors import ErrorClass, TargetError
+from assay.engine._cache import cache_key
+from assay.targets import FakeTarget, FileTarget, GenerateConfig, Message, Request, Response
+from assay.targets._builtin import builtin_target
+from assay.targets._llamacpp import LlamaCppTarget
+from assay.targets._openai import OpenAITarget, continuation_logprobs
+from assay.targets._types import TokenLogprob
+
+CONTEXT = "Q: What is the capital of France?\nA:"
+PLAUSIBLE = " The capital of France is Paris."
+IMPLAUSIBLE = " The capital of France is a banana."
+
+
+def scoring(context: str, continuation: str) -> Request:
+    config = GenerateConfig(max_tokens=1, continuation=continuation)
+    return Request(mode="completion", config=config, prompt=context)
+
+
+# -- the contract, without a model ------------------------------------------------------------
+
+
+def test_continuation_is_part_of_the_payload_and_the_cache_key() -> None:
+    plain = Request(mode="completion", config=GenerateConfig(max_tokens=1), prompt=CONTEXT)
+    first, second = scoring(CONTEXT, " Paris."), scoring(CONTEXT, " Lyon.")
+    assert "continuation" not in plain.payload()  # old cache keys stay valid
+    assert first.payload()["continuation"] == " Paris."
+    keys = {cache_key("t", "m", request, 0) for request in (plain, first, second)}
+    assert len(keys) == 3
+
+
+def test_likelihood_sums_the_tokens_and_says_whether_greedy() -> None:
+    greedy = Response(
+        logprobs=(
+            TokenLogprob(" Paris", -0.5, ((" Paris", -0.5),)),
+            TokenLogprob(".", -0.25, ((".", -0.25),)),
+        )
+    )
+    likelihood = greedy.likelihood
+    assert likelihood is not None
+    assert (likelihood.logprob, likelihood.tokens, likelihood.is_greedy) == (-0.75, 2, True)
+    beaten = Response(logprobs=(TokenLogprob(" Lyon", -3.0, ((" Paris", -0.5),)),))
+    assert beaten.likelihood is not None and beaten.likelihood.is_greedy is False
+    unknown = Response(logprobs=(TokenLogprob(" Lyon", -3.0),))
+    assert unknown.likelihood is not None and unknown.likelihood.is_greedy is None
+    assert Response(text="hi").likelihood is None
+
+
+def _echo(pieces: list[str], values: list[float | None]) -> dict[str, Any]:
+    offsets, position = [], 0
+    for piece in pieces:
+        offsets.append(position)
+        position += len(piece)
+    return {
+        "tokens": pieces,
+        "text_offset": offsets,
+        "token_logprobs": values,
+        "top_logprobs": [
+            None if v is None else {"x": 0.0, piece: v}
+            for piece, v in zip(pieces, values, strict=True)
+        ],
+    }
+
+
+def test_echo_parsing_keeps_only_the_continuation_tokens() -> None:
+    # "A:" + " Paris." with one generated token "\n" after it.
+    echo = _echo(["A", ":", " Paris", ".", "\n"], [None, -1.0, -2.0, -0.5, -0.1])
+    picked = continuation_logprobs(echo, len("A:"), len("A: Paris."), generated=1)
+    assert [(t.token, t.logprob) for t in picked] == [(" Paris", -2.0), (".", -0.5)]
+    assert picked[0].top == (("x", 0.0),)  # the best alternative, for is_greedy
+    # Without usage the generated token is still dropped: it starts at the text's end.
+    assert len(continuation_logprobs(echo, 2, 9)) == 2
+
+
+def test_a_token_straddling_the_boundary_counts_as_continuation() -> None:
+    # The server merged the context's last character with the continuation's first.
+    echo = _echo(["Q", ":A", "bc"], [None, -1.5, -0.5])
+    picked = continuation_logprobs(echo, len("Q:"), len("Q:Abc"))
+    assert [t.token for t in picked] == [":A", "bc"]
+
+
+def test_echo_without_logprobs_for_the_continuation_is_an_error() -> None:
+    echo = _echo(["A", ":", " Paris"], [None, -1.0, None])
+    with pytest.raises(TargetError, match="no logprob for continuation token 2"):
+        continuation_logprobs(echo, 2, 8)
+    with pytest.raises(TargetError, match="no echoed token falls in the continuation"):
+        continuation_logprobs(_echo(["A", ":"], [None, -1.0]), 2, 2)
+    with pytest.raises(TargetError, match="text_offset or token_logprob"):
+        continuation_logprobs({"tokens": ["A"], "token_logprobs": [None]}, 0, 1)
+
+
+def test_fake_and_file_targets_refuse_to_invent_a_likelihood(tmp_path: Path) -> None:
+    fake = FakeTarget(["Paris"])
+    with pytest.raises(TargetError, match="return a Response whose logprobs") as raised:
+        asyncio.run(fake.send(scoring(CONTEXT, " Paris.")))
+    assert raised.value.error_class is ErrorClass.MALFORMED
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text('{"input": "q", "output": "Paris"}\n')
+    target = FileTarget(str(answers))
+    asyncio.run(target.start())
+    response = asyncio.run(target.send(scoring(CONTEXT, " Paris.")))
+    assert response.error is ErrorClass.MALFORMED
+    assert response.error_detail is not None and "not likelihoods" in response.error_detail
+
+
+# -- on the bundled model ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def builtin() -> Iterator[LlamaCppTarget]:
+    target = builtin_target()
+    asyncio.run(target.start())
+    try:
+        yield target
+    finally:
+        asyncio.run(target.close())
+
+
+def in_process(target: LlamaCppTarget, context: str, continuation: str) -> Response:
+    return asyncio.run(target.send(scoring(context, continuation)))
+
+
+async def _over_http(base_url: str, pairs: list[tuple[str, str]]) -> list[Response]:
+    target = OpenAITarget(base_url)
+    await target.start()
+    try:
+        assert target.capabilities.logprobs
+        return [await target.send(scoring(context, cont)) for context, cont in pairs]
+    finally:
+        await target.close()
+
+
+@pytest.mark.slow
+def test_plausible_beats_implausible_and_repeats_exactly(builtin: LlamaCppTarget) -> None:
+    plausible = in_process(builtin, CONTEXT, PLAUSIBLE).likelihood
+    implausible = in_process(builtin, CONTEXT, IMPLAUSIBLE).likelihood
+    assert plausible is not None and implausible is not None
+    assert plausible.logprob > implausible.logprob + 3
+    assert plausible.tokens == 7 and implausible.tokens == 8  # " Paris" / " a" " banana"
+    assert all(value < 0 for value in (plausible.logprob, implausible.logprob))
+    # A generation in between leaves other tokens in the KV cache: the score must not move.
+    generated = Request(mode="completion", config=GenerateConfig(max_tokens=8), prompt="Hello")
+    asyncio.run(builtin.send(generated))
+    again = in_process(builtin, CONTEXT, PLAUSIBLE).likelihood
+    assert again == plausible
+
+
+@pytest.mark.slow
+def test_chat_requests_cannot_score_a_continuation(builtin: LlamaCppTarget) -> None:
+    request = Request(
+        mode="chat",
+        config=GenerateConfig(continuation=" Paris."),
+        messages=(Message("user", "Capital of France?"),),
+    )
+    with pytest.raises(TargetError, match="completion-mode request"):
+        asyncio.run(builtin.send(request))
+
+
+@pytest.mark.slow
+def test_in_process_and_server_give_the_same_likelihood(
+    builtin: LlamaCppTarget, llama_server: str
+) -> None:
+    pairs = [
+        (CONTEXT, PLAUSIBLE),
+        (CONTEXT, IMPLAUSIBLE),
+        ("The sun rises in the", " east and sets in the west."),
+    ]
+    served = asyncio.run(_over_http(llama_server, pairs))
+    for (context, continuation), remote in zip(pairs, served, strict=True):
+        local = in_process(builtin, context, continuation)
+        assert local.logprobs is not None and remote.logprobs is not None
+        assert [t.token for t in local.logprobs] == [t.token for t in remote.logprobs]
+        # llama.cpp's numbers depend on how tokens are batched (the server evaluates the text
+        # in one batch, the target the context and the continuation apart): about 0.01 nat per
+        # token apart, a few percent on unlikely tokens; a misaligned token is off by nats.
+        for mine, theirs in zip(local.logprobs, remote.logprobs, strict=True):
+            close = math.isclose(mine.logprob, theirs.logprob, rel_tol=0.05, abs_tol=0.05)
+            assert close, (mine, theirs)
+        local_l, remote_l = local.likelihood, remote.likelihood
+        assert local_l is not None and remote_l is not None
+        tolerance = 0.02 * local_l.tokens
+        assert math.isclose(local_l.logprob, remote_l.logprob, abs_tol=tolerance), (
+            continuation,
+            local_l,
+            remote_l,
+        )
+    ranked = [response.likelihood.logprob for response in served[:2] if response.likelihood]
+    assert ranked[0] > ranked[1] + 3  # the server, too, prefers Paris to a banana
