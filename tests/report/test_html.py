@@ -186,6 +186,9 @@ def test_page_shows_run_tasks_and_confidence_intervals(store: Store) -> None:
     assert "arith-hash-0123" in page  # the manifest's dataset hash
     for figure in ("fig-tasks", "fig-dimensions", "fig-radar", "fig-latency"):
         assert f'id="{figure}"' in page
+    overall = results["overall"]
+    assert len(overall["dimensions"]) > 1
+    assert f"{overall['value']:.3f}" in page and "Overall" in page
 
 
 def test_model_output_is_escaped(store: Store) -> None:

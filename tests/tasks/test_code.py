@@ -240,6 +240,8 @@ def test_code_gen_end_to_end_with_pass_at_k(tmp_path: Path) -> None:
     assert pass_at["pass@1"]["value"] == pytest.approx((1 + 0.5 + 0) / 3)
     assert pass_at["pass@2"]["value"] == pytest.approx((1 + 1 + 0) / 3)
     assert pass_at["pass@2"]["n"] == 3
+    page = next((tmp_path / "two" / "out").glob("*/report.html")).read_text("utf-8")
+    assert "pass@2" in page and f"{pass_at['pass@2']['value']:.3f}" in page
 
 
 @needs_data
