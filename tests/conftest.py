@@ -13,8 +13,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from assay.targets._llamacpp import LlamaCppTarget
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -159,3 +163,34 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'assay.db'}"
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """ASSAY_HUB_ROOT pointing at an empty directory of hub repos; `datasets` kept offline."""
+    from assay.tasks import _loaders as loaders
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    datasets = pytest.importorskip("datasets")
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")
+    root = tmp_path / "hub"
+    root.mkdir()
+    monkeypatch.setenv(loaders.HUB_ROOT_ENV, str(root))
+    yield root
+
+
+@pytest.fixture(scope="module")
+def builtin() -> Iterator[LlamaCppTarget]:
+    """The in-process llama.cpp target with the bundled model, started once per test module."""
+    import asyncio
+
+    from assay.targets._builtin import builtin_target
+
+    target = builtin_target()
+    asyncio.run(target.start())
+    try:
+        yield target
+    finally:
+        asyncio.run(target.close())

@@ -1,12 +1,20 @@
-"""Helpers shared by tests that drive the installed `assay` console script."""
+"""Helpers shared by tests: the installed `assay` console script, targets run to completion."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from assay.targets._openai import OpenAITarget
+
+T = TypeVar("T")
 
 # The question line of an arithmetic prompt (the last one is the item being asked).
 QUESTION = re.compile(r"Question: ([^\n]*)\nAnswer:")
@@ -27,3 +35,16 @@ def subprocess_env() -> dict[str, str]:
     }
     env.update(COLUMNS="200", NO_COLOR="1", PYTHONUNBUFFERED="1")
     return env
+
+
+def with_target(target: OpenAITarget, use: Callable[[OpenAITarget], Awaitable[T]]) -> T:
+    """`use(target)` between the target's start and close, on a fresh event loop."""
+
+    async def go() -> T:
+        await target.start()
+        try:
+            return await use(target)
+        finally:
+            await target.close()
+
+    return asyncio.run(go())

@@ -40,8 +40,23 @@ def test_mean_ci_empty_is_nan() -> None:
     assert math.isnan(value) and math.isnan(low) and math.isnan(high)
 
 
-def test_constant_scores_have_zero_width() -> None:
-    assert mean_ci([1.0] * 50) == (1.0, (1.0, 1.0))
+def test_constant_non_binary_scores_have_zero_width() -> None:
+    assert mean_ci([0.5] * 50) == (0.5, (0.5, 0.5))
+
+
+def test_all_wrong_or_all_right_keeps_an_honest_interval() -> None:
+    # The bootstrap would say [0, 0]: certainty 30 items cannot give. Wilson: [0, 0.114].
+    value, (low, high) = mean_ci([0.0] * 30)
+    assert value == 0.0 and low == 0.0 and high == pytest.approx(0.1135, abs=1e-3)
+    value, (low, high) = mean_ci([1.0] * 30)
+    assert value == 1.0 and high == 1.0 and low == pytest.approx(1 - 0.1135, abs=1e-3)
+
+
+def test_rollup_of_an_all_wrong_task_is_not_certain() -> None:
+    value, (low, high) = weighted_rollup([([0.0] * 30, 1.0), ([1.0] * 30, 1.0)])
+    assert value == 0.5
+    # Each group's Jeffreys draws spread; the roll-up keeps about half of each width.
+    assert low < 0.5 - 0.02 and high > 0.5 + 0.02
 
 
 def test_weighted_rollup_weights_and_uncertainty() -> None:

@@ -114,15 +114,19 @@ def _given(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name != "DEFAULT"
 
 
+def _value_and_ci(row: dict[str, Any]) -> tuple[str, str]:
+    low, high = row["ci95"]
+    value = "—" if row["value"] is None else f"{row['value']:.3f}"
+    return value, "—" if low is None else f"[{low:.3f}, {high:.3f}]"
+
+
 def _print_summary(results_path: Path) -> None:
     results = json.loads(results_path.read_text("utf-8"))
     table = Table(title=f"run {results['run_id']} — {results['target']['spec']}")
     for column in ("task", "dimension", "metric", "value", "95% CI", "n", "errors", "method"):
         table.add_column(column)
     for row in results["tasks"]:
-        low, high = row["ci95"]
-        value = "—" if row["value"] is None else f"{row['value']:.3f}"
-        ci = "—" if low is None else f"[{low:.3f}, {high:.3f}]"
+        value, ci = _value_and_ci(row)
         table.add_row(
             row["task"],
             row["dimension"],
@@ -135,6 +139,11 @@ def _print_summary(results_path: Path) -> None:
         )
     console = Console()
     console.print(table)
+    if len(results["dimensions"]) > 1:
+        parts = [f"{d['dimension']} {' '.join(_value_and_ci(d))}" for d in results["dimensions"]]
+        overall = results["overall"]
+        console.print("dimensions: " + "; ".join(parts))
+        console.print("overall: " + " ".join(_value_and_ci(overall)) + f" ({overall['weighting']})")
     req = results["requests"]
     console.print(
         f"requests: {req['total']} ({req['cached']} cached, {req['sent']} sent), "

@@ -31,14 +31,36 @@ def bootstrap_means(
     return means
 
 
+def is_binary(values: Sequence[float]) -> bool:
+    return all(value in (0.0, 1.0) for value in values)
+
+
 def mean_ci(
     values: Sequence[float], *, level: float = 0.95, seed: int = 0
 ) -> tuple[float, tuple[float, float]]:
-    """Mean and percentile-bootstrap CI. NaN for an empty sample."""
+    """Mean and CI. NaN for an empty sample.
+
+    Right/wrong scores get the Wilson score interval: the percentile bootstrap collapses to
+    [0, 0] at 0 of n (and [1, 1] at n of n), claiming certainty that 30 items cannot give.
+    Other values get the percentile bootstrap.
+    """
     if not values:
         return float("nan"), (float("nan"), float("nan"))
+    if is_binary(values):
+        return float(np.mean(values)), wilson_interval(int(sum(values)), len(values), level=level)
     means = bootstrap_means(values, seed=seed)
     return float(np.mean(values)), _interval(means, level)
+
+
+def _replicate_means(values: Sequence[float], seed: int) -> npt.NDArray[np.float64]:
+    """Draws of a group's mean for roll-ups: bootstrap means, or for right/wrong scores draws
+    from the Jeffreys posterior Beta(k + 1/2, n - k + 1/2), which, unlike the bootstrap, keeps
+    uncertainty at 0 of n and n of n (its interval is close to Wilson's)."""
+    if not is_binary(values):
+        return bootstrap_means(values, seed=seed)
+    successes = float(sum(values))
+    rng = np.random.default_rng(seed)
+    return rng.beta(successes + 0.5, len(values) - successes + 0.5, size=BOOTSTRAP_RESAMPLES)
 
 
 def weighted_rollup(
@@ -52,7 +74,7 @@ def weighted_rollup(
     point = sum(float(np.mean(values)) * weight for values, weight in usable) / total
     replicates = (
         sum(
-            bootstrap_means(values, seed=seed + index) * weight
+            _replicate_means(values, seed=seed + index) * weight
             for index, (values, weight) in enumerate(usable)
         )
         / total

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 from assay._errors import ErrorClass, TargetError
 from assay.engine._cache import cache_key
 from assay.targets import FakeTarget, FileTarget, GenerateConfig, Message, Request, Response
-from assay.targets._builtin import builtin_target
 from assay.targets._llamacpp import LlamaCppTarget
 from assay.targets._openai import OpenAITarget, continuation_logprobs
 from assay.targets._types import TokenLogprob
@@ -117,16 +115,6 @@ def test_fake_and_file_targets_refuse_to_invent_a_likelihood(tmp_path: Path) -> 
 
 
 # -- on the bundled model ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def builtin() -> Iterator[LlamaCppTarget]:
-    target = builtin_target()
-    asyncio.run(target.start())
-    try:
-        yield target
-    finally:
-        asyncio.run(target.close())
 
 
 def in_process(target: LlamaCppTarget, context: str, continuation: str) -> Response:

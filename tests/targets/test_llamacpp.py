@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +12,9 @@ import pytest
 
 from assay._errors import ErrorClass, TargetError
 from assay.targets import GenerateConfig, Message, Request, Response
-from assay.targets._builtin import builtin_target
 from assay.targets._llamacpp import LlamaCppTarget
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def builtin() -> Iterator[LlamaCppTarget]:
-    target = builtin_target()
-    asyncio.run(target.start())
-    try:
-        yield target
-    finally:
-        asyncio.run(target.close())
 
 
 def send(target: LlamaCppTarget, request: Request) -> Response:

@@ -12,29 +12,17 @@ import itertools
 import json
 import socket
 import warnings
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from assay import RunSpec, TargetUnavailable, evaluate
 from assay.targets import GenerateConfig, Message, Request, Response, resolve_target
 from assay.targets._openai import OpenAITarget, normalise_base_url
+from helpers import with_target
 
 MODEL = "gemma-3-270m"
-T = TypeVar("T")
-
-
-def with_target(target: OpenAITarget, use: Callable[[OpenAITarget], Awaitable[T]]) -> T:
-    async def go() -> T:
-        await target.start()
-        try:
-            return await use(target)
-        finally:
-            await target.close()
-
-    return asyncio.run(go())
 
 
 def send(base_url: str, request: Request) -> Response:

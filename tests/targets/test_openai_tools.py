@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -22,25 +22,14 @@ from assay.targets._openai import OpenAITarget, _StreamState
 from assay.targets._types import ToolCall, ToolDef
 from assay.tasks._tools import TOOLBOX, tool_chain_samples
 from assay.testing import StubConfig, StubServer
+from helpers import with_target
 
-T = TypeVar("T")
 WEEKDAY = ToolDef(
     "weekday",
     "Weekday of a date.",
     {"type": "object", "properties": {"date": {"type": "string"}}, "required": ["date"]},
 )
 CALLS = [("weekday", '{"date": "2027-01-01"}'), ("calculator", '{"expression": "12 * (3 + 4)"}')]
-
-
-def with_target(target: OpenAITarget, use: Callable[[OpenAITarget], Awaitable[T]]) -> T:
-    async def go() -> T:
-        await target.start()
-        try:
-            return await use(target)
-        finally:
-            await target.close()
-
-    return asyncio.run(go())
 
 
 def chat(messages: Sequence[Message], tools: Sequence[ToolDef] = (WEEKDAY,)) -> Request:

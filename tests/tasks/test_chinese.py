@@ -84,6 +84,19 @@ def test_knowledge_prompt_in_chinese() -> None:
     assert chat.config.max_tokens == 16
 
 
+def test_knowledge_prompt_is_exactly_the_zh_format() -> None:
+    sample = Sample(input=" 水的化学式是什么？", target="A", choices=("H2O", "CO2", "NaCl"))
+    body = "问题：水的化学式是什么？\nA. H2O\nB. CO2\nC. NaCl\n答案："
+    raw = _render(sample, Capabilities(logprobs=True), "completion")
+    assert raw.prompt == ZH_MCQ_SHOTS + body
+    assert [m.content for m in raw.messages] == [ZH_MCQ_SHOTS + body]
+    chat = _render(sample, Capabilities(), "chat")
+    expected = ZH_MCQ_SHOTS + body + "\n\n请只回答选项字母（A、B、C）。"
+    assert chat.prompt == expected
+    assert [m.content for m in chat.messages] == [expected]
+    assert (chat.config.max_tokens, chat.config.top_logprobs) == (16, None)
+
+
 # -- math ------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -466,20 +465,6 @@ def test_ceval_from_the_official_zip_layout(tmp_path: Path) -> None:
 
 
 # -- the hub path, on a dataset repo layout on disk (never the network) -------------------------
-
-
-@pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """ASSAY_HUB_ROOT pointing at an empty directory of hub repos; `datasets` kept offline."""
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    datasets = pytest.importorskip("datasets")
-    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")
-    root = tmp_path / "hub"
-    root.mkdir()
-    monkeypatch.setenv(loaders.HUB_ROOT_ENV, str(root))
-    yield root
 
 
 def _parquet(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -7,8 +8,15 @@ import pytest
 from assay._errors import SpecError
 from assay.scorers import check_all, extract_number
 from assay.suites import get_suite, suite_names
-from assay.tasks import TaskContext, get_task, task_names
-from assay.tasks._quick import arithmetic_samples, instruction_samples, knowledge_samples
+from assay.targets import Capabilities
+from assay.tasks import Sample, State, TaskContext, get_task, task_names
+from assay.tasks._quick import (
+    _MCQ_SHOT,
+    arithmetic_samples,
+    instruction_samples,
+    knowledge_mcq,
+    knowledge_samples,
+)
 
 
 def test_arithmetic_items_are_fresh_per_seed_and_reproducible() -> None:
@@ -45,6 +53,24 @@ def test_knowledge_items_are_well_formed() -> None:
     assert len(samples) == 80
     assert all(len(s.choices) == 4 and s.target in "ABCD" for s in samples)
     assert len({s.id for s in samples}) == 80
+
+
+def test_knowledge_prompt_is_exactly_the_mmlu_style_format() -> None:
+    async def generate(state: State) -> State:
+        return state
+
+    sample = Sample(input="Which is a mammal? ", target="B", choices=("Trout", "Whale"))
+    # The item is labelled like the worked examples before it.
+    body = "Question: Which is a mammal?\nA. Trout\nB. Whale\nAnswer:"
+    solver = knowledge_mcq().solvers[0]
+    raw = State(sample=sample, mode="completion", capabilities=Capabilities(logprobs=True))
+    raw = asyncio.run(solver(raw, generate))
+    assert raw.prompt == _MCQ_SHOT + body
+    assert (raw.config.max_tokens, raw.config.top_logprobs) == (1, 20)
+    chat = asyncio.run(solver(State(sample=sample, mode="chat"), generate))
+    expected = _MCQ_SHOT + body + "\n\nReply with the letter (A, B) only."
+    assert chat.messages[-1].content == expected
+    assert chat.config.max_tokens == 16
 
 
 def test_instruction_items_check_with_ifeval_rules() -> None:

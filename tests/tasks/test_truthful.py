@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from assay._errors import DatasetError, SpecError
 from assay.targets import Capabilities, FakeTarget, Request, Response
 from assay.targets._types import TokenLogprob
 from assay.tasks import TaskContext, get_task
-from assay.tasks import _loaders as loaders
 from assay.tasks._truthful import (
     QA_PRIMER,
     mc1_from_logprobs,
@@ -98,20 +96,6 @@ def test_the_classic_817_questions_load_with_one_true_answer_in_mc1() -> None:
         task = get_task(name)
         assert task.dimension == "truthfulness"
     assert "QA primer" in get_task("truthfulqa_mc1").description
-
-
-@pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """ASSAY_HUB_ROOT pointing at an empty directory of hub repos; `datasets` kept offline."""
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    datasets = pytest.importorskip("datasets")
-    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")
-    root = tmp_path / "hub"
-    root.mkdir()
-    monkeypatch.setenv(loaders.HUB_ROOT_ENV, str(root))
-    yield root
 
 
 def test_hub_layout_gives_the_same_samples_as_the_local_copy(hub: Path, tmp_path: Path) -> None:

@@ -220,22 +220,25 @@ def _ecdf(values: Sequence[float]) -> tuple[list[float], list[float]]:
     return ordered.tolist(), fractions.tolist()
 
 
+def _ecdf_trace(seconds: Sequence[float], label: str) -> dict[str, Any]:
+    """A step line of the fraction of values ≤ x, x in milliseconds."""
+    ordered, fractions = _ecdf(seconds)
+    return {
+        "type": "scatter",
+        "x": [s * 1000 for s in ordered],
+        "y": fractions,
+        "mode": "lines",
+        "line": {"shape": "hv"},
+        "name": f"{label} (n={len(ordered)})",
+    }
+
+
 def latency_figure(requests: Sequence[Mapping[str, Any]]) -> str | None:
     series = request_series([dict(row) for row in requests])
     traces = []
     for name, label in (("ttft_s", "TTFT"), ("e2e_s", "End-to-end")):
         if series[name]:
-            seconds, fractions = _ecdf(series[name])
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": [s * 1000 for s in seconds],
-                    "y": fractions,
-                    "mode": "lines",
-                    "line": {"shape": "hv"},
-                    "name": f"{label} (n={len(seconds)})",
-                }
-            )
+            traces.append(_ecdf_trace(series[name], label))
     if not traces:
         return None
     fig = _figure(
@@ -568,17 +571,7 @@ def ttft_cdf_figure(
     traces = []
     for name, values in by_step.items():
         if values:
-            seconds, fractions = _ecdf(values)
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": [s * 1000 for s in seconds],
-                    "y": fractions,
-                    "mode": "lines",
-                    "line": {"shape": "hv"},
-                    "name": f"{name} (n={len(values)})",
-                }
-            )
+            traces.append(_ecdf_trace(values, name))
     if not traces:
         return None
     fig = _figure(

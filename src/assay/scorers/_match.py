@@ -58,18 +58,23 @@ def _normalise_number(raw: str) -> str:
     return value
 
 
-def _unanswered(state: State, method: str) -> Score:
+def truncated(method: str, *, before: str = "an answer") -> Score:
+    """The score of an output cut at max_tokens before `before`: neither right nor wrong."""
+    return Score(
+        None,
+        outcome="truncated",
+        error_class="truncated",
+        explanation=f"output cut at max_tokens before {before}",
+        method=method,
+    )
+
+
+def unanswered(state: State, method: str, *, explanation: str = "no answer found") -> Score:
     """No answer found: a truncated output is its own outcome, not a wrong answer."""
     output = state.output
     if output is not None and output.finish_reason == "length":
-        return Score(
-            None,
-            outcome="truncated",
-            error_class="truncated",
-            explanation="output cut at max_tokens before an answer",
-            method=method,
-        )
-    return Score(0.0, answer=None, explanation="no answer found", method=method)
+        return truncated(method)
+    return Score(0.0, answer=None, explanation=explanation, method=method)
 
 
 def numeric_match() -> Scorer:
@@ -86,7 +91,7 @@ def numeric_match() -> Scorer:
         else:
             answer = extract_number(state.output.text)
         if answer is None:
-            return _unanswered(state, "generate")
+            return unanswered(state, "generate")
         expected = _normalise_number(state.sample.target)
         return Score(float(answer == expected), answer=answer, method="generate")
 
@@ -110,7 +115,7 @@ def choice() -> Scorer:
         else:
             extracted = extract_letter(output.text, letters)
             if extracted is None:
-                return _unanswered(state, method)
+                return unanswered(state, method)
             answer = extracted
         return Score(
             float(answer == state.sample.target),
@@ -210,7 +215,7 @@ def answer_match() -> Scorer:
             lines = [line for line in text.splitlines() if line.strip()]
             stated = _ANSWER_END.split(lines[0], maxsplit=1)[0] if lines else None
         if not stated:
-            return _unanswered(state, "generate")
+            return unanswered(state, "generate")
         answer = normalise_answer(stated)
         expected = normalise_answer(state.sample.target)
         return Score(float(answer == expected), answer=answer, method="generate")

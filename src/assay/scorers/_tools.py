@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assay.scorers._match import extract_number
+from assay.scorers._match import extract_number, truncated, unanswered
 from assay.solvers._tools import Tool, ToolOutcome, Turn, execute, protocol_of, read_turn
 from assay.tasks._types import Score, Scorer, State, error_score
 
@@ -82,15 +82,7 @@ def _score_chain(
         )
     answer = turns[-1].answer
     if answer is None:
-        if state.output is not None and state.output.finish_reason == "length":
-            return Score(
-                None,
-                outcome="truncated",
-                error_class="truncated",
-                explanation="output cut at max_tokens before an answer",
-                method=method,
-            )
-        return Score(0.0, explanation="no ANSWER line after the calls", method=method)
+        return unanswered(state, method, explanation="no ANSWER line after the calls")
     right = _answer_matches(answer, state, relative_tolerance)
     explanation = "right answer" if right else f"wrong answer, expected {state.sample.target}"
     return Score(float(right), answer=answer[:200], explanation=explanation, method=method)
@@ -115,13 +107,7 @@ def _answer_matches(answer: str, state: State, relative_tolerance: float) -> boo
 def _no_call(state: State, method: str) -> Score:
     output = state.output
     if output is not None and output.finish_reason == "length" and not output.text.strip():
-        return Score(
-            None,
-            outcome="truncated",
-            error_class="truncated",
-            explanation="output cut at max_tokens before any call",
-            method=method,
-        )
+        return truncated(method, before="any call")
     return Score(0.0, explanation="no call: the model answered without using a tool", method=method)
 
 

@@ -7,11 +7,11 @@ has already decided which one the request will use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from assay.targets._types import Message
-from assay.tasks._types import Generate, Solver, State
+from assay.tasks._types import Generate, Sample, Solver, State
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -38,18 +38,40 @@ def format_choices(question: str, choices: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def multiple_choice(*, prefix: str = "", top_logprobs: int = 20) -> Solver:
-    """Ask for the letter. With logprobs, one token is enough to read the model's preference."""
+def en_letters(letters: str) -> str:
+    return f"Reply with the letter ({', '.join(letters)}) only."
+
+
+def zh_letters(letters: str) -> str:
+    return f"请只回答选项字母（{'、'.join(letters)}）。"
+
+
+def choice_item(sample: Sample, *, question_label: str = "", answer_cue: str = "Answer:") -> str:
+    """'{label}{question}\\nA. ..\\nD. ..\\n{cue}': the item as asked, without its answer."""
+    return question_label + format_choices(sample.input, sample.choices) + "\n" + answer_cue
+
+
+def multiple_choice(
+    *,
+    prefix: str | Callable[[Sample], str] = "",
+    top_logprobs: int = 20,
+    question_label: str = "",
+    answer_cue: str = "Answer:",
+    chat_instruction: Callable[[str], str] = en_letters,
+) -> Solver:
+    """Ask for the letter. With logprobs, one token is enough to read the model's preference.
+
+    `prefix` (instruction and few-shot text) may depend on the sample; in chat mode the prompt
+    is stripped and `chat_instruction(letters)` follows after a blank line.
+    """
 
     async def solve(state: State, generate: Generate) -> State:
-        body = format_choices(state.sample.input, state.sample.choices) + "\nAnswer:"
+        sample = state.sample
+        text = prefix(sample) if callable(prefix) else prefix
+        text += choice_item(sample, question_label=question_label, answer_cue=answer_cue)
         if state.mode == "chat":
-            letters = ", ".join(LETTERS[: len(state.sample.choices)])
-            state = render(
-                state, f"{prefix}{body}".strip() + f"\n\nReply with the letter ({letters}) only."
-            )
-        else:
-            state = render(state, prefix + body)
+            text = text.strip() + "\n\n" + chat_instruction(LETTERS[: len(sample.choices)])
+        state = render(state, text)
         if state.capabilities.logprobs:
             state = state.with_config(max_tokens=1, top_logprobs=top_logprobs, temperature=0.0)
         else:

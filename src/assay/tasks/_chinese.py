@@ -6,18 +6,17 @@ templates with fresh random parameters per seed, with answers and constraints ch
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
-from importlib.resources import files
 
 from assay.scorers._match import numeric_match
-from assay.solvers._solvers import LETTERS, format_choices, generate_step, prompt_template, render
+from assay.solvers._solvers import generate_step, multiple_choice, prompt_template, zh_letters
 from assay.targets._types import GenerateConfig
+from assay.tasks._items import bundled_mcq_samples, distinct_samples
 from assay.tasks._public import zh_choice
-from assay.tasks._quick import instructions_followed
+from assay.tasks._quick import instructions_followed, problem_samples
 from assay.tasks._task import Task, TaskContext, register_task
-from assay.tasks._types import Generate, Sample, Solver, State
+from assay.tasks._types import Sample, Solver
 
 # -- knowledge multiple choice ------------------------------------------------------------
 
@@ -31,41 +30,18 @@ ZH_MCQ_SHOTS = (
 
 
 def zh_knowledge_samples(_ctx: TaskContext) -> list[Sample]:
-    text = files("assay.suites").joinpath("data/zh_knowledge.jsonl").read_text("utf-8")
-    samples = []
-    for line in text.splitlines():
-        row = json.loads(line)
-        samples.append(
-            Sample(
-                input=row["question"],
-                target=row["answer"],
-                choices=tuple(row["choices"]),
-                metadata={"subject": row["subject"]},
-                id=row["id"],
-            )
-        )
-    return samples
+    return bundled_mcq_samples("zh_knowledge.jsonl")
 
 
 def zh_multiple_choice(*, prefix: str = ZH_MCQ_SHOTS, top_logprobs: int = 20) -> Solver:
     """'问题：…\\nA. …\\n答案：' then one letter, read by logprob or generated."""
-
-    async def solve(state: State, generate: Generate) -> State:
-        body = "问题：" + format_choices(state.sample.input, state.sample.choices) + "\n答案："
-        if state.mode == "chat":
-            letters = "、".join(LETTERS[: len(state.sample.choices)])
-            state = render(
-                state, f"{prefix}{body}".strip() + f"\n\n请只回答选项字母（{letters}）。"
-            )
-        else:
-            state = render(state, prefix + body)
-        if state.capabilities.logprobs:
-            state = state.with_config(max_tokens=1, top_logprobs=top_logprobs, temperature=0.0)
-        else:
-            state = state.with_config(max_tokens=16)
-        return await generate(state)
-
-    return solve
+    return multiple_choice(
+        prefix=prefix,
+        top_logprobs=top_logprobs,
+        question_label="问题：",
+        answer_cue="答案：",
+        chat_instruction=zh_letters,
+    )
 
 
 @register_task("zh_knowledge")
@@ -198,16 +174,7 @@ ZH_MATH_MAKERS: tuple[ProblemMaker, ...] = (
 
 
 def zh_math_samples(seed: int, count: int = 500) -> list[Sample]:
-    rng = random.Random(f"zh_math:{seed}")
-    samples: dict[str, Sample] = {}
-    index = 0
-    while len(samples) < count and index < count * 50:
-        maker = ZH_MATH_MAKERS[index % len(ZH_MATH_MAKERS)]
-        question, answer, _ = maker(rng)
-        sample = Sample(input=question, target=str(answer), metadata={"template": maker.__name__})
-        samples.setdefault(sample.id, sample)
-        index += 1
-    return list(samples.values())
+    return problem_samples("zh_math", ZH_MATH_MAKERS, seed, count)
 
 
 def zh_math_shots() -> str:
@@ -346,9 +313,8 @@ def _compatible(first: ConstraintMaker, second: ConstraintMaker) -> bool:
 def zh_instruction_samples(seed: int, count: int = 200) -> list[Sample]:
     """Writing prompts in Chinese with one or two verifiable constraints, checked for Chinese."""
     rng = random.Random(f"zh_instructions:{seed}")
-    samples: dict[str, Sample] = {}
-    index = 0
-    while len(samples) < count and index < count * 50:
+
+    def make(index: int) -> Sample:
         makers = [ZH_CONSTRAINTS[index % len(ZH_CONSTRAINTS)]]
         partners = [m for m in ZH_CONSTRAINTS if _compatible(makers[0], m)]
         if partners and rng.random() < 0.5:
@@ -358,7 +324,7 @@ def zh_instruction_samples(seed: int, count: int = 200) -> list[Sample]:
         constraints += [maker(rng) for maker in makers]
         prompt = f"请用中文写一段关于{rng.choice(_TOPICS)}的短文。"
         prompt += "".join(c[0] for c in constraints)
-        sample = Sample(
+        return Sample(
             input=prompt,
             target="",
             metadata={
@@ -366,9 +332,8 @@ def zh_instruction_samples(seed: int, count: int = 200) -> list[Sample]:
                 "kwargs": [c[2] for c in constraints],
             },
         )
-        samples.setdefault(sample.id, sample)
-        index += 1
-    return list(samples.values())
+
+    return distinct_samples(count, make)
 
 
 @register_task("zh_instructions")

@@ -16,6 +16,7 @@ from assay.scorers._code import CODEX_STOPS, code_execution
 from assay.solvers._solvers import render
 from assay.targets._types import GenerateConfig
 from assay.tasks import _loaders as loaders
+from assay.tasks._items import distinct_samples
 from assay.tasks._task import Task, TaskContext, register_task
 from assay.tasks._types import Generate, Sample, Solver, State, content_id
 
@@ -472,14 +473,12 @@ def code_sample(problem: CodeProblem, template: str) -> Sample:
 def code_gen_samples(seed: int, count: int = 130) -> list[Sample]:
     """`count` distinct problems, the templates in turn, all parameters drawn from `seed`."""
     rng = random.Random(f"code_gen:{seed}")
-    samples: dict[str, Sample] = {}
-    index = 0
-    while len(samples) < count and index < count * 20:
+
+    def make(index: int) -> Sample:
         maker = CODE_TEMPLATES[index % len(CODE_TEMPLATES)]
-        sample = code_sample(maker(rng), maker.__name__.lstrip("_"))
-        samples.setdefault(sample.id, sample)
-        index += 1
-    return list(samples.values())
+        return code_sample(maker(rng), maker.__name__.lstrip("_"))
+
+    return distinct_samples(count, make, tries=20)
 
 
 @register_task("code_gen")

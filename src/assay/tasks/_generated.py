@@ -20,6 +20,7 @@ from typing import Any
 from assay.scorers._match import answer_match, numeric_match
 from assay.solvers._solvers import generate_step, prompt_template
 from assay.targets._types import GenerateConfig
+from assay.tasks._items import distinct_samples
 from assay.tasks._task import Task, register_task
 from assay.tasks._types import Sample
 
@@ -31,14 +32,12 @@ ItemMaker = Callable[[random.Random], Item]
 def generate_items(task: str, makers: Sequence[ItemMaker], seed: int, count: int) -> list[Sample]:
     """`count` distinct samples, templates in turn; bounded if a template space runs out."""
     rng = random.Random(f"{task}:{seed}")
-    samples: dict[str, Sample] = {}
-    index = 0
-    while len(samples) < count and index < count * 50:
+
+    def make(index: int) -> Sample:
         question, answer, _, metadata = makers[index % len(makers)](rng)
-        sample = Sample(input=question, target=answer, metadata=metadata)
-        samples.setdefault(sample.id, sample)
-        index += 1
-    return list(samples.values())
+        return Sample(input=question, target=answer, metadata=metadata)
+
+    return distinct_samples(count, make)
 
 
 def few_shot(task: str, makers: Sequence[ItemMaker], count: int = 3) -> str:

@@ -187,17 +187,36 @@ def _fill(
         used += cost
 
 
+@dataclass(frozen=True)
+class NeedleItem:
+    """What a haystack is made of: intro, filler maker and separator, the needle, the question."""
+
+    kind: str
+    intro: str
+    make: Callable[[random.Random], str]
+    separator: str
+    needle: str
+    question: str
+
+
+def _haystack_prompt(
+    rng: random.Random, item: NeedleItem, target_tokens: int, depth: float
+) -> tuple[str, dict[str, object]]:
+    """Filler up to `target_tokens` with the needle at `depth`, then the question."""
+    overhead = estimate_tokens(TEMPLATE.format(input=f"{item.intro}\n\nQuestion: {item.question}"))
+    budget = target_tokens - overhead - estimate_tokens(item.needle + item.separator)
+    pieces = _fill(rng, item.make, budget, item.separator)
+    index = _place_needle(pieces, item.needle, depth)
+    haystack = Haystack(pieces, index, item.separator)
+    return _render(item.intro, haystack, item.question, depth, target_tokens, item.kind)
+
+
 def needle_sample(rng: random.Random, target_tokens: int, depth: float) -> Sample:
     city, code = rng.choice(_CITIES), _code(rng)
     needle = f"The access code for the {city} office is {code}."
     question = f"What is the access code for the {city} office?"
-    overhead = estimate_tokens(TEMPLATE.format(input=f"{NEEDLE_INTRO}\n\nQuestion: {question}"))
-    budget = target_tokens - overhead - estimate_tokens(needle + " ")
-    pieces = _fill(rng, _filler_sentence, budget, " ")
-    index = _place_needle(pieces, needle, depth)
-    text, metadata = _render(
-        NEEDLE_INTRO, Haystack(pieces, index, " "), question, depth, target_tokens, "needle"
-    )
+    item = NeedleItem("needle", NEEDLE_INTRO, _filler_sentence, " ", needle, question)
+    text, metadata = _haystack_prompt(rng, item, target_tokens, depth)
     return Sample(input=text, target=code, metadata={**metadata, "city": city})
 
 
@@ -214,13 +233,8 @@ def kv_sample(rng: random.Random, target_tokens: int, depth: float) -> Sample:
     code = _code(rng)
     needle = f"The locker {question_key} has code {code}."
     question = f"What is the code of the locker {question_key}?"
-    overhead = estimate_tokens(TEMPLATE.format(input=f"{KV_INTRO}\n\nQuestion: {question}"))
-    budget = target_tokens - overhead - estimate_tokens(needle + "\n")
-    pieces = _fill(rng, pair, budget, "\n")
-    index = _place_needle(pieces, needle, depth)
-    text, metadata = _render(
-        KV_INTRO, Haystack(pieces, index, "\n"), question, depth, target_tokens, "kv"
-    )
+    item = NeedleItem("kv", KV_INTRO, pair, "\n", needle, question)
+    text, metadata = _haystack_prompt(rng, item, target_tokens, depth)
     return Sample(input=text, target=code, metadata={**metadata, "key": question_key})
 
 

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from assay._errors import DatasetError
 from assay.scorers._instructions import check_all
 from assay.scorers._match import choice, numeric_match
-from assay.solvers._solvers import LETTERS, format_choices, generate_step, render
+from assay.solvers._solvers import (
+    choice_item,
+    en_letters,
+    generate_step,
+    multiple_choice,
+    render,
+    zh_letters,
+)
 from assay.targets._types import GenerateConfig
 from assay.tasks import _loaders as loaders
 from assay.tasks._task import Dimension, Task, TaskContext, register_task
@@ -48,11 +55,10 @@ class ChoiceFormat:
     answer_cue: str  # ends every item; the letter follows it
     letter_gap: str = " "  # between the cue and the letter in an exemplar
     question_label: str = ""
-    chat_instruction: Callable[[str], str] = lambda letters: _en_letters(letters)
+    chat_instruction: Callable[[str], str] = en_letters
 
     def item(self, sample: Sample, *, answered: bool) -> str:
-        text = self.question_label + format_choices(sample.input, sample.choices)
-        text += "\n" + self.answer_cue
+        text = choice_item(sample, question_label=self.question_label, answer_cue=self.answer_cue)
         return text + f"{self.letter_gap}{sample.target}\n\n" if answered else text
 
     def prefix(self, subject: str, shots: Sequence[Sample]) -> str:
@@ -64,14 +70,6 @@ def _mmlu_header(subject: str) -> str:
         "The following are multiple choice questions (with answers) about "
         f"{subject.replace('_', ' ')}.\n\n"
     )
-
-
-def _en_letters(letters: str) -> str:
-    return f"Reply with the letter ({', '.join(letters)}) only."
-
-
-def _zh_letters(letters: str) -> str:
-    return f"请只回答选项字母（{'、'.join(letters)}）。"
 
 
 def _zh_name(names: Mapping[str, str], subject: str) -> str:
@@ -88,7 +86,7 @@ CMMLU_FORMAT = ChoiceFormat(
     answer_cue="答案是：",
     letter_gap="",
     question_label="题目：",
-    chat_instruction=_zh_letters,
+    chat_instruction=zh_letters,
 )
 # C-Eval's evaluator prompt (code/evaluator_series), answer-only.
 CEVAL_FORMAT = ChoiceFormat(
@@ -98,27 +96,19 @@ CEVAL_FORMAT = ChoiceFormat(
     ),
     answer_cue="答案：",
     letter_gap="",
-    chat_instruction=_zh_letters,
+    chat_instruction=zh_letters,
 )
 
 
 def subject_choice(fmt: ChoiceFormat, prefixes: Prefixes, *, top_logprobs: int = 20) -> Solver:
     """The subject's prefix, then the item; one letter read by logprob, or generated."""
-
-    async def solve(state: State, generate: Generate) -> State:
-        sample = state.sample
-        text = prefixes[sample.metadata["subject"]] + fmt.item(sample, answered=False)
-        if state.mode == "chat":
-            letters = LETTERS[: len(sample.choices)]
-            text = text.strip() + "\n\n" + fmt.chat_instruction(letters)
-        state = render(state, text)
-        if state.capabilities.logprobs:
-            state = state.with_config(max_tokens=1, top_logprobs=top_logprobs, temperature=0.0)
-        else:
-            state = state.with_config(max_tokens=16)
-        return await generate(state)
-
-    return solve
+    return multiple_choice(
+        prefix=lambda sample: prefixes[sample.metadata["subject"]],
+        top_logprobs=top_logprobs,
+        question_label=fmt.question_label,
+        answer_cue=fmt.answer_cue,
+        chat_instruction=fmt.chat_instruction,
+    )
 
 
 # How Chinese replies state the letter ("答案是A", "正确答案为：B", "选C"); CJK characters are

@@ -6,16 +6,15 @@ seed, so they cannot have leaked into any training set. Knowledge items are a ha
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Callable, Sequence
-from importlib.resources import files
 
 from assay.scorers._instructions import check_all
 from assay.scorers._match import choice, numeric_match
 from assay.solvers._solvers import generate_step, multiple_choice, prompt_template
 from assay.targets._types import GenerateConfig
+from assay.tasks._items import bundled_mcq_samples, distinct_samples
 from assay.tasks._task import Task, TaskContext, register_task
 from assay.tasks._types import Sample, Score, Scorer, State, error_score
 
@@ -97,18 +96,22 @@ _ITEMS = ("apples", "marbles", "stickers", "pencils", "cookies", "stamps", "shel
 _MAKERS: tuple[ProblemMaker, ...] = (_buy_more, _give_away, _boxes, _share, _two_step, _weekly)
 
 
-def arithmetic_samples(seed: int, count: int = 1000) -> list[Sample]:
-    rng = random.Random(f"arithmetic:{seed}")
-    samples: dict[str, Sample] = {}
-    index = 0
-    # Distinct items only (a repeat would be scored twice); bounded if the space runs out.
-    while len(samples) < count and index < count * 50:
-        maker = _MAKERS[index % len(_MAKERS)]
+def problem_samples(
+    task: str, makers: Sequence[ProblemMaker], seed: int, count: int
+) -> list[Sample]:
+    """`count` distinct word problems, the templates in turn, all numbers drawn from `seed`."""
+    rng = random.Random(f"{task}:{seed}")
+
+    def make(index: int) -> Sample:
+        maker = makers[index % len(makers)]
         question, answer, _ = maker(rng)
-        sample = Sample(input=question, target=str(answer), metadata={"template": maker.__name__})
-        samples.setdefault(sample.id, sample)
-        index += 1
-    return list(samples.values())
+        return Sample(input=question, target=str(answer), metadata={"template": maker.__name__})
+
+    return distinct_samples(count, make)
+
+
+def arithmetic_samples(seed: int, count: int = 1000) -> list[Sample]:
+    return problem_samples("arithmetic", _MAKERS, seed, count)
 
 
 def arithmetic_renumbered(sample: Sample, rng: random.Random) -> Sample | None:
@@ -171,20 +174,7 @@ _MCQ_SHOT = (
 
 
 def knowledge_samples(_ctx: TaskContext) -> list[Sample]:
-    text = files("assay.suites").joinpath("data/knowledge_mcq.jsonl").read_text("utf-8")
-    samples = []
-    for line in text.splitlines():
-        row = json.loads(line)
-        samples.append(
-            Sample(
-                input=row["question"],
-                target=row["answer"],
-                choices=tuple(row["choices"]),
-                metadata={"subject": row["subject"]},
-                id=row["id"],
-            )
-        )
-    return samples
+    return bundled_mcq_samples("knowledge_mcq.jsonl")
 
 
 @register_task("knowledge_mcq")
@@ -194,7 +184,7 @@ def knowledge_mcq() -> Task:
         dimension="knowledge",
         description="Hand-written 4-way general knowledge questions; letter by logprob or text.",
         dataset=knowledge_samples,
-        solvers=(multiple_choice(prefix=_MCQ_SHOT),),
+        solvers=(multiple_choice(prefix=_MCQ_SHOT, question_label="Question: "),),
         scorer=choice(),
         config=GenerateConfig(max_tokens=16, stop=("\n",)),
     )
@@ -284,20 +274,18 @@ _CONSTRAINTS: tuple[ConstraintMaker, ...] = (
 
 def instruction_samples(seed: int, count: int = 200) -> list[Sample]:
     rng = random.Random(f"instructions:{seed}")
-    samples: dict[str, Sample] = {}
-    index = 0
-    while len(samples) < count and index < count * 50:
+
+    def make(index: int) -> Sample:
         topic = rng.choice(_TOPICS)
         text, instruction_id, kwargs = _CONSTRAINTS[index % len(_CONSTRAINTS)](rng)
         prompt = f"Write two sentences about {topic}. {text}"
-        sample = Sample(
+        return Sample(
             input=prompt,
             target="",
             metadata={"instruction_ids": [instruction_id], "kwargs": [kwargs]},
         )
-        samples.setdefault(sample.id, sample)
-        index += 1
-    return list(samples.values())
+
+    return distinct_samples(count, make)
 
 
 def instructions_followed() -> Scorer:

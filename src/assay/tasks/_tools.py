@@ -18,6 +18,7 @@ from typing import Any
 from assay.scorers._tools import tool_outcome
 from assay.solvers._tools import Tool, ToolArgumentError, execute, tool_loop
 from assay.targets._types import GenerateConfig, ToolCall, ToolDef
+from assay.tasks._items import distinct_samples
 from assay.tasks._task import Task, register_task
 from assay.tasks._types import Sample
 
@@ -444,9 +445,8 @@ _DATA_TOOLS = frozenset({"lookup_item", "order_lookup"})
 
 def _samples(kind: str, makers: Sequence[ItemMaker], seed: int, count: int) -> list[Sample]:
     rng = random.Random(f"tools:{kind}:{seed}")
-    samples: dict[str, Sample] = {}
-    index = 0
-    while len(samples) < count and index < count * 50:
+
+    def make(index: int) -> Sample:
         maker = makers[index % len(makers)]
         question, calls, answer = maker(rng)
         if kind == "call":
@@ -465,10 +465,9 @@ def _samples(kind: str, makers: Sequence[ItemMaker], seed: int, count: int) -> l
         metadata["reference"] = [{"name": name, "arguments": args} for name, args in calls]
         # A weekday answer must name exactly one weekday: the choices say which words count.
         choices = WEEKDAYS if kind == "chain" and answer in WEEKDAYS else ()
-        sample = Sample(input=question, target=target, choices=choices, metadata=metadata)
-        samples.setdefault(sample.id, sample)
-        index += 1
-    return list(samples.values())
+        return Sample(input=question, target=target, choices=choices, metadata=metadata)
+
+    return distinct_samples(count, make)
 
 
 def tool_call_samples(seed: int, count: int = 200) -> list[Sample]:

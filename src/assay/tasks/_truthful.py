@@ -12,15 +12,14 @@ import json
 import math
 import random
 from collections.abc import Sequence
-from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 from assay._errors import DatasetError, SpecError
 from assay.scorers._match import choice, extract_letter
 from assay.solvers._solvers import multiple_choice, render
 from assay.targets._types import GenerateConfig, Response
 from assay.tasks import _loaders as loaders
+from assay.tasks._items import bundled_mcq_samples
 from assay.tasks._quick import _MCQ_SHOT
 from assay.tasks._task import Task, TaskContext, register_task
 from assay.tasks._types import Generate, Sample, Score, Scorer, Solver, State, error_score
@@ -341,20 +340,7 @@ def truthfulqa_mc2() -> Task:
 
 
 def truthful_mcq_samples(_ctx: TaskContext) -> list[Sample]:
-    text = files("assay.suites").joinpath("data/truthful_mcq.jsonl").read_text("utf-8")
-    samples = []
-    for line in text.splitlines():
-        row: dict[str, Any] = json.loads(line)
-        samples.append(
-            Sample(
-                input=row["question"],
-                target=row["answer"],
-                choices=tuple(row["choices"]),
-                metadata={"subject": row["subject"]},
-                id=row["id"],
-            )
-        )
-    return samples
+    return bundled_mcq_samples("truthful_mcq.jsonl")
 
 
 @register_task("truthful_mcq")
@@ -367,7 +353,7 @@ def truthful_mcq() -> Task:
             "prompt and scoring as knowledge_mcq (letter by logprob, else generated letter)."
         ),
         dataset=truthful_mcq_samples,
-        solvers=(multiple_choice(prefix=_MCQ_SHOT),),
+        solvers=(multiple_choice(prefix=_MCQ_SHOT, question_label="Question: "),),
         scorer=choice(),
         config=GenerateConfig(max_tokens=16, stop=("\n",)),
     )

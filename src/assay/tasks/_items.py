@@ -1,0 +1,40 @@
+"""Item helpers shared by the built-in tasks: bundled question files and generated item sets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib.resources import files
+
+from assay.tasks._types import Sample
+
+
+def bundled_mcq_samples(filename: str) -> list[Sample]:
+    """A hand-written multiple-choice file of `assay.suites/data`, one JSON object a line with
+    `id`, `subject`, `question`, `choices` and `answer` (the letter)."""
+    text = files("assay.suites").joinpath(f"data/{filename}").read_text("utf-8")
+    samples = []
+    for line in text.splitlines():
+        row = json.loads(line)
+        samples.append(
+            Sample(
+                input=row["question"],
+                target=row["answer"],
+                choices=tuple(row["choices"]),
+                metadata={"subject": row["subject"]},
+                id=row["id"],
+            )
+        )
+    return samples
+
+
+def distinct_samples(count: int, make: Callable[[int], Sample], *, tries: int = 50) -> list[Sample]:
+    """`make(0)`, `make(1)`, ... until `count` distinct samples (a repeat would be scored twice),
+    giving up after `count * tries` calls if the space of items runs out."""
+    samples: dict[str, Sample] = {}
+    index = 0
+    while len(samples) < count and index < count * tries:
+        sample = make(index)
+        samples.setdefault(sample.id, sample)
+        index += 1
+    return list(samples.values())
