@@ -2,12 +2,26 @@
 judges, and code run in the sandbox."""
 
 from assay.scorers._code import code_execution, extract_code
-from assay.scorers._instructions import INSTRUCTION_IDS, check_all, check_instruction
+from assay.scorers._instructions import (
+    INSTRUCTION_IDS,
+    ZH_INSTRUCTION_IDS,
+    check_all,
+    check_instruction,
+)
 from assay.scorers._judge import pairwise_judge, parse_grade, parse_verdict, rubric_judge
-from assay.scorers._match import choice, extract_letter, extract_number, numeric_match
+from assay.scorers._match import (
+    answer_match,
+    choice,
+    extract_letter,
+    extract_number,
+    numeric_match,
+)
+from assay.scorers._tools import tool_outcome
 
 __all__ = [
     "INSTRUCTION_IDS",
+    "ZH_INSTRUCTION_IDS",
+    "answer_match",
     "check_all",
     "check_instruction",
     "choice",
@@ -20,4 +34,5 @@ __all__ = [
     "parse_grade",
     "parse_verdict",
     "rubric_judge",
+    "tool_outcome",
 ]
