@@ -15,11 +15,12 @@ import pytest
 from assay import RunSpec, SpecError, evaluate
 from assay.engine import cache_key
 from assay.targets import Capabilities, FakeTarget, Request
-from assay.tasks._judged import open_qa_samples
+from assay.tasks._judged import open_qa_judge_checks, open_qa_samples
 from assay.tasks._task import TaskContext
 from helpers import assay_command, subprocess_env
 
 LIMIT = 4
+CHECKS = len(open_qa_judge_checks())  # human-labelled answers the judge grades in every run
 
 
 def query(db: Path, sql: str) -> list[tuple[object, ...]]:
@@ -62,21 +63,31 @@ def test_judged_run_scores_caches_verdicts_and_resumes_without_asking(tmp_path: 
     (task,) = results["tasks"]
     assert (task["value"], task["n"], task["method"]) == (0.5, LIMIT, "judge")
     # The judge's requests went to the judge, the target's to the target.
-    assert len(target.requests) == LIMIT and len(judge.requests) == LIMIT
+    assert len(target.requests) == LIMIT and len(judge.requests) == LIMIT + CHECKS
+    # This judge says INCORRECT to every labelled answer: it agrees on the wrong half only.
+    labels = [check.human_score for check in open_qa_judge_checks()]
+    agreement = task["judge_agreement"]
+    assert agreement["value"] == labels.count(0.0) / CHECKS
+    assert (agreement["n"], agreement["no_verdict"]) == (CHECKS, 0)
+    assert agreement["ci95"][0] < agreement["value"] < agreement["ci95"][1]
+    page = result.report_path.read_text("utf-8")
+    assert "judge agreement" in page and f"{agreement['value']:.3f}" in page
     assert all("VERDICT: CORRECT or VERDICT: INCORRECT" in judge_prompt(r) for r in judge.requests)
     assert judge.requests[0].mode == "chat"
     assert results["manifest"]["judge"] == {"spec": "fake:scripted-judge", "model": "fake"}
     assert results["manifest"]["spec"]["judge_target"] == "fake:scripted-judge"
     # The target's request figures are its own; the judge's are summarised apart.
     assert (results["requests"]["stored"], results["requests"]["sent"]) == (LIMIT, LIMIT)
-    assert results["requests"]["judge"]["stored"] == LIMIT
-    assert results["requests"]["judge"]["sent"] == LIMIT
+    assert results["requests"]["judge"]["stored"] == LIMIT + CHECKS
+    assert results["requests"]["judge"]["sent"] == LIMIT + CHECKS
     db = tmp_path / "assay.db"
     assert query(db, "select task, count(*) from requests group by task order by task") == [
         ("open_qa", LIMIT),
-        ("open_qa:judge", LIMIT),
+        ("open_qa:judge", LIMIT + CHECKS),
     ]
-    explanations = query(db, "select answer, explanation from scores order by answer")
+    explanations = query(
+        db, "select answer, explanation from scores where task = 'open_qa' order by answer"
+    )
     assert [answer for answer, _ in explanations] == ["CORRECT"] * 2 + ["INCORRECT"] * 2
     assert all("judge: Checked." in str(text) for _, text in explanations)
 
@@ -88,8 +99,8 @@ def test_judged_run_scores_caches_verdicts_and_resumes_without_asking(tmp_path: 
     assert resumed_results["tasks"][0]["value"] == 0.5  # the cached verdicts, not new ones
     invocations = json.loads(str(query(db, "select invocations from runs")[0][0]))
     assert [i["judge"] for i in invocations] == [
-        {"requests": LIMIT, "cached": 0, "sent": LIMIT, "errors": {}},
-        {"requests": LIMIT, "cached": LIMIT, "sent": 0, "errors": {}},
+        {"requests": LIMIT + CHECKS, "cached": 0, "sent": LIMIT + CHECKS, "errors": {}},
+        {"requests": LIMIT + CHECKS, "cached": LIMIT + CHECKS, "sent": 0, "errors": {}},
     ]
 
 
@@ -114,7 +125,8 @@ def test_completion_only_judge_gets_a_raw_prompt(tmp_path: Path) -> None:
     judge = FakeTarget(("VERDICT: CORRECT",), capabilities=Capabilities(chat=False))
     spec = RunSpec(target="fake", tasks=("open_qa",), limit=1)
     evaluate(spec, out_dir=tmp_path, target=FakeTarget(("x",)), judge=judge)
-    (request,) = judge.requests
+    request = judge.requests[0]
+    assert {r.mode for r in judge.requests} == {"completion"}
     assert request.mode == "completion" and "Answer to grade:" in request.prompt
 
 
@@ -176,9 +188,16 @@ def test_cli_judge_target_option_reaches_the_run(tmp_path: Path) -> None:
     resumed = assay("run", "--out", str(tmp_path), "--run-id", "cli")
     assert resumed.returncode == 0, resumed.stderr
     db = tmp_path / "assay.db"
-    assert query(db, "select count(*) from requests where task = 'open_qa:judge'") == [(2,)]
+    judged = query(db, "select count(*) from requests where task = 'open_qa:judge'")
+    assert judged == [(2 + CHECKS,)]
     invocations = json.loads(str(query(db, "select invocations from runs")[0][0]))
-    assert invocations[-1]["judge"] == {"requests": 2, "cached": 2, "sent": 0, "errors": {}}
+    cached = 2 + CHECKS
+    assert invocations[-1]["judge"] == {
+        "requests": cached,
+        "cached": cached,
+        "sent": 0,
+        "errors": {},
+    }
 
 
 def test_cli_without_judge_target_is_one_line(tmp_path: Path) -> None:

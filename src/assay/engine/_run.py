@@ -38,11 +38,13 @@ from assay.targets._types import (
     Usage,
 )
 from assay.tasks._perturb import perturbed_task
-from assay.tasks._task import Task, TaskContext, dataset_hash, get_task
-from assay.tasks._types import Judge, Sample, Score, State
+from assay.tasks._task import JudgeCheck, Task, TaskContext, dataset_hash, get_task
+from assay.tasks._types import Judge, Sample, Score, State, content_id
 
-# A judge's requests are stored under "<task>:judge", apart from the target's.
+# A judge's requests are stored under "<task>:judge", apart from the target's; its agreement
+# with human labels under "<task>:judge-check".
 JUDGE_SUFFIX = ":judge"
+JUDGE_CHECK_SUFFIX = ":judge-check"
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,7 @@ class Runner:
                     progress.advance(error=score.outcome == "error")
 
                 await asyncio.gather(*(one(*item) for item in work))
+                await self._check_judge(planned, writer)
             status = "complete"
         finally:
             await writer.close()
@@ -377,6 +380,44 @@ class Runner:
             }
         )
         return score
+
+    async def _check_judge(self, planned: Sequence[PlannedTask], writer: BatchWriter) -> None:
+        """The judge grades each judged task's human-labelled answers with the task's own
+        scorer; agreement with the human score is stored like scores, under
+        `<task>:judge-check`, and reported beside the task (requests cached like any other)."""
+        if self._judge is None:
+            return
+
+        async def one(task: Task, check: JudgeCheck) -> None:
+            check_id = content_id(check.sample.id, check.answer)
+            state = State(
+                sample=check.sample, judge=self._judge_for(task, check_id, 0, writer)
+            ).with_output(Response(text=check.answer))
+            score = await task.scorer(state)
+            agreed = score.value == check.human_score if score.outcome == "scored" else None
+            writer.add_score(
+                {
+                    "run_id": self.run_id,
+                    "task": task.name + JUDGE_CHECK_SUFFIX,
+                    "sample_id": check_id,
+                    "epoch": 0,
+                    "value": None if agreed is None else float(agreed),
+                    "answer": score.answer,
+                    "outcome": score.outcome,
+                    "error_class": score.error_class,
+                    "explanation": f"human score {check.human_score}; {score.explanation}",
+                    "method": score.method,
+                    "output": check.answer,
+                }
+            )
+
+        checks = [
+            (item.task, check)
+            for item in planned
+            if item.task.judge_checks is not None and item.probe_of is None
+            for check in item.task.judge_checks()
+        ]
+        await asyncio.gather(*(one(task, check) for task, check in checks))
 
     def _judge_for(self, task: Task, sample_id: str, epoch: int, writer: BatchWriter) -> Judge:
         judge, executor = self._judge, self._judge_executor

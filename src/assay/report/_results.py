@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from assay.engine._run import JUDGE_SUFFIX
+from assay.engine._run import JUDGE_CHECK_SUFFIX, JUDGE_SUFFIX
 from assay.perf._metrics import request_series
 from assay.stats import mean_ci, paired_bootstrap_diff, percentiles, weighted_rollup
 from assay.store._store import RunData
@@ -47,7 +47,23 @@ def task_results(data: RunData) -> list[dict[str, Any]]:
         if task["metric"].startswith("pass@"):
             epochs = int(data.run["manifest"].get("spec", {}).get("epochs", 1))
             results[-1]["pass_at_k"] = pass_at_k_results(rows, epochs)
+        checks = by_task.get(task["task"] + JUDGE_CHECK_SUFFIX)
+        if checks:
+            results[-1]["judge_agreement"] = judge_agreement(checks)
     return results
+
+
+def judge_agreement(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """How often the judge gave the human score on the task's labelled answers; a verdict it
+    could not give (unparseable, failed request) is counted apart, not as agreement."""
+    agreed = [r["value"] for r in rows if r["outcome"] == "scored" and r["value"] is not None]
+    value, (low, high) = mean_ci(agreed)
+    return {
+        "value": _clean(value),
+        "ci95": [_clean(low), _clean(high)],
+        "n": len(agreed),
+        "no_verdict": len(rows) - len(agreed),
+    }
 
 
 def pass_at_k_results(rows: list[dict[str, Any]], epochs: int) -> dict[str, Any]:

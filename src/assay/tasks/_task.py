@@ -33,6 +33,13 @@ class TaskContext:
 
 
 @dataclass(frozen=True)
+class JudgeCheck:
+    sample: Sample
+    answer: str
+    human_score: float
+
+
+@dataclass(frozen=True)
 class Task:
     name: str
     dimension: Dimension
@@ -46,6 +53,10 @@ class Task:
     mode: Literal["auto", "chat", "completion"] = "auto"
     # The scorer asks an LLM judge: the run must name a judge target (checked before starting).
     needs_judge: bool = False
+    # Human-labelled answers the judge is checked on in every judged run: (sample, answer
+    # text, the score a careful human gives); the judge's agreement is reported beside its
+    # numbers.
+    judge_checks: Callable[[], Sequence[JudgeCheck]] | None = None
     # Generated tasks: the same item from its template with other numbers and the answer
     # recomputed (None when it cannot be); used by the contamination probe.
     perturb: Callable[[Sample, random.Random], Sample | None] | None = None
