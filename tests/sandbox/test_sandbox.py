@@ -573,3 +573,35 @@ def test_pass_at_k_matches_the_binomial_form_for_large_n() -> None:
 def test_pass_at_k_rejects_impossible_counts(n: int, c: int, k: int) -> None:
     with pytest.raises(ValueError, match="pass_at_k"):
         pass_at_k(n, c, k)
+
+
+def test_interpreter_under_tmp_keeps_the_namespaces(isolated: None, tmp_path: Path) -> None:
+    """A virtual environment under /tmp (a CI checkout) must still start inside the sandbox,
+    whose /tmp is a fresh tmpfs: its directories are bound back, read-only."""
+    import venv
+
+    venv.create(tmp_path / "venv", system_site_packages=True, with_pip=False)
+    python = tmp_path / "venv" / "bin" / "python"
+    assert str(python).startswith("/tmp/")
+    probe = textwrap.dedent(
+        """
+        import json, sys
+        from assay.sandbox import run_python
+        code = "import os, sys; print(os.getpid(), sys.prefix, os.listdir('/tmp'))"
+        result = run_python(code, timeout_s=20)
+        print(json.dumps([result.returncode, result.stdout, result.stderr]))
+        """
+    )
+    # assay and its dependencies come from this environment's site-packages and source tree.
+    paths = [p for p in sys.path if p]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    done = subprocess.run(
+        [str(python), "-c", probe], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    returncode, stdout, stderr = json.loads(done.stdout.splitlines()[-1])
+    assert returncode == 0, stderr
+    pid, prefix, listing = stdout.split(" ", 2)
+    assert int(pid) < 10  # in its own pid namespace, not the host's
+    assert prefix == str(tmp_path / "venv")
+    assert str(tmp_path.name) not in listing  # the host's /tmp stays hidden

@@ -561,11 +561,12 @@ def _isolate(plan: _Plan) -> None:
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
     _make_read_only("/")
     for home in plan.homes:
-        _hide_home(home, plan.keep_paths)
+        # Keys, tokens, dotfiles: covered by an empty read-only tmpfs.
+        _cover(home, plan.keep_paths, "size=1m,mode=755", read_only=True)
     tmpfs_options = f"size={plan.disk_mb}m,mode=1777"
     for path in ("/tmp", "/var/tmp", "/dev/shm"):
         if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, tmpfs_options)
+            _cover(path, plan.keep_paths, tmpfs_options, read_only=False)
     _loopback_up()
 
 
@@ -582,20 +583,22 @@ def _make_read_only(path: str) -> None:
     _check(result, "mount_setattr (needs Linux >= 5.12)")
 
 
-def _hide_home(home: str, keep_paths: list[str]) -> None:
-    """Cover `home` (keys, tokens, dotfiles) with an empty tmpfs, keeping the interpreter."""
-    inside = [path for path in keep_paths if path.startswith(home + os.sep)]
-    if any(home == path or home.startswith(path + os.sep) for path in keep_paths):
-        return  # the interpreter's own tree contains the home directory: leave it
+def _cover(directory: str, keep_paths: list[str], options: str, *, read_only: bool) -> None:
+    """Mount an empty tmpfs over `directory`, binding back the interpreter's directories that
+    lie inside it (a virtual environment under /tmp or a home must still start Python)."""
+    inside = [path for path in keep_paths if path.startswith(directory + os.sep)]
+    if any(directory == path or directory.startswith(path + os.sep) for path in keep_paths):
+        return  # the interpreter's own tree contains the directory: leave it
     outermost = [p for p in inside if not any(p.startswith(q + os.sep) for q in inside)]
     handles = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in outermost]
     try:
-        _mount("tmpfs", home, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,mode=755")
+        _mount("tmpfs", directory, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
         for path, handle in zip(outermost, handles, strict=True):
             os.makedirs(path, mode=0o755, exist_ok=True)
             _mount(f"/proc/self/fd/{handle}", path, None, _MS_BIND | _MS_REC)
-        read_only = _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV
-        _mount(None, home, None, read_only)
+        if read_only:
+            flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV
+            _mount(None, directory, None, flags)
     finally:
         for handle in handles:
             os.close(handle)
