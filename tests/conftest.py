@@ -20,8 +20,6 @@ import pytest
 if TYPE_CHECKING:
     from assay.targets._llamacpp import LlamaCppTarget
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -11,6 +11,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+# ../shared/data beside the checkout (README there); ASSAY_SHARED_DATA overrides it for a
+# checkout elsewhere. Tests that need it skip when it is absent.
+SHARED_DATA = Path(
+    os.environ.get("ASSAY_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+
 if TYPE_CHECKING:
     from assay.targets._openai import OpenAITarget
 

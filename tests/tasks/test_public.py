@@ -21,9 +21,8 @@ from assay.targets import Capabilities, FakeTarget, Message, Request, Response, 
 from assay.tasks import Sample, Score, Scorer, State, TaskContext, get_task, task_names
 from assay.tasks import _loaders as loaders
 from assay.tasks._public import GSM8K_WRITTEN_SHOTS, ifeval_followed
-from helpers import assay_command, subprocess_env
+from helpers import SHARED_DATA, assay_command, subprocess_env
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 SHARED = TaskContext(data_dir=SHARED_DATA)
 

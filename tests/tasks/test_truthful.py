@@ -23,8 +23,8 @@ from assay.tasks._truthful import (
     mc2_from_logprobs,
     shuffled_order,
 )
+from helpers import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 LOGPROBS = Capabilities(logprobs=True, streaming=True)
 
