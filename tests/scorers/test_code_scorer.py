@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,9 @@ from assay.scorers._code import CODEX_STOPS, failure_reason, truncate_at_stops
 from assay.targets import Response
 from assay.targets._types import Mode
 from assay.tasks import Sample, Score, State
+from helpers import SHARED_DATA
 
-HUMANEVAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "humaneval"
+HUMANEVAL = SHARED_DATA / "humaneval"
 needs_data = pytest.mark.skipif(not HUMANEVAL.is_dir(), reason="../shared/data is absent")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +14,9 @@ from assay.scorers._instructions import (
     check_instruction,
     check_instruction_loose,
 )
+from helpers import SHARED_DATA
 
-IFEVAL_DATA = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "ifeval" / "input_data.jsonl"
-)
+IFEVAL_DATA = SHARED_DATA / "ifeval" / "input_data.jsonl"
 
 # (instruction id, kwargs, a response that follows it, a response that does not)
 CASES: list[tuple[str, dict[str, Any], str, str]] = [
