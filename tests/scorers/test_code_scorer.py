@@ -188,3 +188,22 @@ def test_failure_reasons_for_limits_and_signals() -> None:
         "killed: output over the sandbox limit"
     )
     assert failure_reason(result(stderr="MemoryError\n"), 3) == "MemoryError"
+
+
+def test_weak_isolation_is_named_in_the_explanation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where namespaces are refused the code still runs, but the score says how it was run."""
+    import re
+
+    from assay.scorers import _code
+
+    def guarded(program: str, timeout_s: float, **_: Any) -> SandboxResult:
+        sentinel = re.search(r"assay-tests-completed-[0-9a-f]+", program)
+        assert sentinel is not None
+        return SandboxResult(0, sentinel.group(0) + "\n", "", False, 0.1, None, "python-guard")
+
+    monkeypatch.setattr(_code, "run_python", guarded)
+    score = scored(ADD, ADD.target)
+    assert score.value == 1.0
+    assert score.explanation == "passed [weak isolation: python-guard]"
+    monkeypatch.undo()
+    assert scored(ADD, ADD.target).explanation == "passed"  # namespaces work on this machine

@@ -121,6 +121,9 @@ def code_execution(
         reason = "passed" if passed else failure_reason(result, timeout_s)
         if not passed and state.output.finish_reason == "length":
             reason += " (output cut at max_tokens)"
+        if result.network_isolation != "netns":
+            # Namespaces were refused here: the code ran with only Python's socket guard.
+            reason += f" [weak isolation: {result.network_isolation}]"
         return Score(float(passed), answer=code[:_ANSWER_CHARS], explanation=reason, method=METHOD)
 
     return score
