@@ -97,7 +97,8 @@ class Store:
 
     def _create_schema(self, attempts: int = 5) -> None:
         # Processes opening a new store at once all see no tables and all create them; the
-        # losers fail with "already exists". Once the winner has committed, a retry sees them.
+        # losers fail with "already exists" (or, on SQLite, "database is locked" when a read
+        # cannot become a write). Once the winner has committed, a retry sees them.
         for attempt in range(1, attempts + 1):
             try:
                 schema.metadata.create_all(self.engine)
@@ -107,7 +108,12 @@ class Store:
                 message = str(exc)
                 lost_race = any(
                     sign in message
-                    for sign in ("already exists", "pg_type_typname_nsp_index", "duplicate column")
+                    for sign in (
+                        "already exists",
+                        "pg_type_typname_nsp_index",
+                        "duplicate column",
+                        "database is locked",
+                    )
                 )
                 if not lost_race or attempt == attempts:
                     raise
