@@ -18,8 +18,10 @@ whether lm-eval's accuracy lies inside it, per-item agreement (identical prompts
 generations or letter choices, same verdicts), and the wall time of each tool and their ratio.
 
 Cost: lm-eval reads MMLU as four loglikelihood requests per item (`echo` with logprobs), and
-llama-cpp-python's server sorts the whole 262k-token vocabulary in Python for every echoed prompt
-token, so each such request takes tens of seconds on a small CPU; plan --mmlu-limit accordingly.
+llama-cpp-python's server as shipped sorts the whole 262k-token vocabulary in Python for every
+echoed prompt token (tens of seconds a request on a small CPU). The server is therefore started
+through benchmarks/llama_server_topk.py, which lists the same top entries by `argpartition`
+(token log-probabilities untouched); `--plain-server` runs it as shipped.
 """
 
 from __future__ import annotations
@@ -59,11 +61,20 @@ def free_port() -> int:
 class LlamaServer:
     """llama-cpp-python's OpenAI-compatible server in its own process group."""
 
-    def __init__(self, model: Path, log_path: Path, n_ctx: int = 4096) -> None:
+    def __init__(
+        self, model: Path, log_path: Path, n_ctx: int = 4096, *, fast_top_logprobs: bool = True
+    ) -> None:
         self.port = free_port()
+        # llama_server_topk.py: the same server, listing top_logprobs without a 262k-entry sort.
+        launcher = (
+            [str(Path(__file__).with_name("llama_server_topk.py"))]
+            if fast_top_logprobs
+            else ["-m", "llama_cpp.server"]
+        )
         self._argv = [
             sys.executable,
-            *("-m", "llama_cpp.server", "--model", str(model)),
+            *launcher,
+            *("--model", str(model)),
             *("--host", "127.0.0.1", "--port", str(self.port)),
             *("--n_ctx", str(n_ctx), "--model_alias", MODEL),
         ]
@@ -447,6 +458,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None, help="also write the summary here")
     parser.add_argument("--keep", type=Path, default=None, help="keep outputs in this folder")
+    parser.add_argument(
+        "--plain-server",
+        action="store_true",
+        help="run llama_cpp.server as shipped (its top_logprobs sort makes lm-eval's MMLU slow)",
+    )
     args = parser.parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so the server's context manager still stops it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -483,8 +499,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.mmlu_limit:
         plan.append(("mmlu_0shot", "crosscheck_mmlu", args.mmlu_limit))
     rows: list[dict[str, Any]] = []
-    with LlamaServer(model, root / "server.log") as server:
-        print(f"server {server.url}, concurrency {args.concurrency} for both tools")
+    server_log = root / "server.log"
+    with LlamaServer(model, server_log, fast_top_logprobs=not args.plain_server) as server:
+        kind = "as shipped" if args.plain_server else "with llama_server_topk.py's top_logprobs"
+        print(f"server {server.url} ({kind}), concurrency {args.concurrency} for both tools")
         for assay_task, lm_task, limit in plan:
             samples = assay_items(assay_task, args.data_dir, limit)
             keys = [s.id for s in samples]
