@@ -16,6 +16,7 @@ import pytest
 
 from assay import RunSpec, compare, evaluate
 from assay.report._compare import build_comparison, render_comparison
+from assay.report._results import build_results
 from assay.stats import mcnemar_exact
 from assay.store import Store
 from assay.targets import FakeTarget, Request
@@ -384,3 +385,34 @@ def test_cli_compares_and_names_the_store_for_an_unknown_run(tmp_path: Path) -> 
     assert failed.returncode == 2
     (line,) = failed.stderr.strip().splitlines()
     assert "'nope'" in line and "assay.db" in line and "assay list runs" in line
+
+
+def test_overall_weighs_dimensions_equally_as_results_json_does(store: Store) -> None:
+    # math has two tasks (+0.5 and 0), knowledge one (+1): per task the mean would be 0.5, with
+    # dimensions equal it is (0.25 + 1) / 2, the definition results.json's overall uses.
+    _add_run(store, "a", {"math": [1.0, 0.0] * 20, "mental": [1.0] * 40, "kq": [0.0] * 40})
+    _add_run(store, "b", {"math": [1.0] * 40, "mental": [1.0] * 40, "kq": [1.0] * 40})
+    a, b = store.read_run("a"), store.read_run("b")
+    overall = build_comparison(a, b)["overall"]
+
+    assert overall["diff"] == pytest.approx(0.625)
+    assert overall["a"]["value"] == pytest.approx(build_results(a)["overall"]["value"])
+    assert overall["b"]["value"] == pytest.approx(build_results(b)["overall"]["value"])
+    assert overall["weighting"] == build_results(a)["overall"]["weighting"]
+    assert sorted(overall["tasks"]) == ["kq", "math", "mental"]
+
+
+def test_probe_variants_are_compared_but_roll_up_nowhere(store: Store) -> None:
+    _add_run(store, "a", {"math": [1.0] * 20, "math~perturbed": [0.0] * 20})
+    _add_run(store, "b", {"math": [1.0] * 20, "math~perturbed": [1.0] * 20})
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            """UPDATE tasks SET info = '{"weight": 1.0, "probe_of": "math"}'"""
+            " WHERE task = 'math~perturbed'"
+        )
+    comparison = build_comparison(store.read_run("a"), store.read_run("b"))
+
+    assert _task(comparison, "math~perturbed")["diff"] == pytest.approx(1.0)
+    (math_dimension,) = comparison["dimensions"]
+    assert math_dimension["tasks"] == ["math"] and math_dimension["diff"] == 0.0
+    assert comparison["overall"]["tasks"] == ["math"]

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from assay.report._results import OVERALL_WEIGHTING, overall_shares, rolled_tasks
 from assay.stats import (
     DiffGroup,
     mcnemar_exact,
@@ -422,11 +423,23 @@ def build_comparison(a: RunData, b: RunData) -> dict[str, Any]:
                     f"({classes}) and are left out of the comparison"
                 )
         rows.append(row)
-    # A's weights: the baseline's suite decides how much each task counts.
+    # A's weights: the baseline's suite decides how much each task counts. Probe variants
+    # (`<task>~perturbed`) are compared as tasks but, as in results.json, roll up nowhere.
     weights = {name: float(info_a[name]["info"].get("weight", 1.0)) for name in shared}
+    rolled = rolled_tasks([info_a[name] for name in shared])
     by_dimension: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        by_dimension[row["dimension"]].append(row)
+        if row["task"] in rolled:
+            by_dimension[row["dimension"]].append(row)
+    # Overall: results.json's weighting, over the tasks both runs scored.
+    shares = overall_shares(
+        {
+            name: (dimension, weights[name])
+            for name, dimension in rolled.items()
+            if scored_a.get(name) and scored_b.get(name) and weights[name] > 0
+        }
+    )
+    overall_rows = [row for row in rows if row["task"] in shares]
     differences, manifest_notes = manifest_differences(a, b, shared)
     return {
         "a": _run_summary(a),
@@ -438,7 +451,14 @@ def build_comparison(a: RunData, b: RunData) -> dict[str, Any]:
             _rollup(dimension, members, scored_a, scored_b, weights)
             for dimension, members in sorted(by_dimension.items())
         ],
-        "overall": _rollup("overall", rows, scored_a, scored_b, weights) if rows else None,
+        "overall": (
+            {
+                **_rollup("overall", overall_rows, scored_a, scored_b, shares),
+                "weighting": OVERALL_WEIGHTING,
+            }
+            if overall_rows
+            else None
+        ),
         "only_in_a": sorted(set(info_a) - set(info_b)),
         "only_in_b": sorted(set(info_b) - set(info_a)),
         "manifest_differences": differences,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -89,48 +90,69 @@ def pass_at_k_results(rows: list[dict[str, Any]], epochs: int) -> dict[str, Any]
     return out
 
 
-def _rollup_groups(data: RunData) -> dict[str, list[tuple[list[float], float]]]:
-    """Per dimension, each task's scored values with its weight."""
-    groups: dict[str, list[tuple[list[float], float]]] = defaultdict(list)
+OVERALL_WEIGHTING = "dimensions equal; tasks by weight within a dimension"
+
+
+def _rollup_members(data: RunData) -> dict[str, tuple[str, list[float], float]]:
+    """Per rolled-up task: its dimension, its scored values and its weight."""
     weights = {t["task"]: t["info"].get("weight", 1.0) for t in data.tasks}
     values: dict[str, list[float]] = defaultdict(list)
     for row in data.scores:
         if row["outcome"] == "scored" and row["value"] is not None:
             values[row["task"]].append(row["value"])
-    for task, dimension in _rolled_tasks(data).items():
-        groups[dimension].append((values.get(task, []), weights[task]))
+    return {
+        task: (dimension, values.get(task, []), weights[task])
+        for task, dimension in rolled_tasks(data.tasks).items()
+    }
+
+
+def _rollup_groups(data: RunData) -> dict[str, list[tuple[list[float], float]]]:
+    """Per dimension, each task's scored values with its weight."""
+    groups: dict[str, list[tuple[list[float], float]]] = defaultdict(list)
+    for dimension, values, weight in _rollup_members(data).values():
+        groups[dimension].append((values, weight))
     return groups
 
 
-def _rolled_tasks(data: RunData) -> dict[str, str]:
-    # A probe's variant task measures the probe, not the dimension: kept out of the roll-up.
-    return {t["task"]: t["dimension"] for t in data.tasks if not t["info"].get("probe_of")}
+def rolled_tasks(tasks: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Task -> dimension of the tasks that roll up. A probe's variant task measures the probe,
+    not the dimension, so it is kept out."""
+    return {t["task"]: t["dimension"] for t in tasks if not t["info"].get("probe_of")}
+
+
+def overall_shares(members: Mapping[str, tuple[str, float]]) -> dict[str, float]:
+    """Each task's share of the overall number from task -> (dimension, weight) of the tasks
+    with scores: every dimension counts equally, tasks within it by their weights. One
+    definition for results.json and `assay compare`."""
+    totals: dict[str, float] = defaultdict(float)
+    for dimension, weight in members.values():
+        totals[dimension] += weight
+    return {
+        task: weight / totals[dimension] / len(totals)
+        for task, (dimension, weight) in members.items()
+    }
 
 
 def overall_result(data: RunData) -> dict[str, Any]:
-    """The suite's one number: every dimension that has scores counts equally, tasks within
-    it by their weights; the CI resamples every task's samples (uncertainty propagates)."""
-    members: list[tuple[list[float], float]] = []
-    dimensions = []
-    for dimension, group in sorted(_rollup_groups(data).items()):
-        usable = [(values, weight) for values, weight in group if values]
-        total = sum(weight for _, weight in usable)
-        if not usable:
-            continue
-        dimensions.append(dimension)
-        members += [(values, weight / total) for values, weight in usable]
-    value, (low, high) = weighted_rollup(members)
+    """The suite's one number (`overall_shares`); the CI resamples every task's samples, so
+    uncertainty propagates."""
+    members = {
+        task: member for task, member in _rollup_members(data).items() if member[1] and member[2]
+    }
+    shares = overall_shares({task: (dim, weight) for task, (dim, _, weight) in members.items()})
+    order = sorted(shares, key=lambda task: members[task][0])  # by dimension, stable within
+    value, (low, high) = weighted_rollup([(members[task][1], shares[task]) for task in order])
     return {
         "value": _clean(value),
         "ci95": [_clean(low), _clean(high)],
-        "dimensions": dimensions,
-        "weighting": "dimensions equal; tasks by weight within a dimension",
+        "dimensions": sorted({members[task][0] for task in shares}),
+        "weighting": OVERALL_WEIGHTING,
     }
 
 
 def dimension_results(data: RunData) -> list[dict[str, Any]]:
     groups = _rollup_groups(data)
-    dims = _rolled_tasks(data)
+    dims = rolled_tasks(data.tasks)
     rolled = []
     for dimension, members in sorted(groups.items()):
         value, (low, high) = weighted_rollup(members)
