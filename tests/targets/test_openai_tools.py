@@ -198,3 +198,20 @@ def test_tool_chain_through_the_engine_over_http(tmp_path: Path) -> None:
         assert score["value"] == 1.0, score["explanation"]
     expected_requests = sum(len(s.metadata["reference"]) + 1 for s in samples.values())
     assert len(data.requests) == expected_requests
+
+
+@pytest.mark.parametrize(
+    ("tasks", "expected"), [(("arithmetic",), None), (("arithmetic", "tool_call"), True)]
+)
+def test_tools_are_probed_only_for_runs_that_plan_a_tool_task(
+    tmp_path: Path, tasks: tuple[str, ...], expected: bool | None
+) -> None:
+    bodies, config = recording([])
+    with StubServer(config) as stub:
+        spec = RunSpec(target=f"openai:{stub.url}", suite=None, tasks=tasks, limit=1)
+        store = Store(f"sqlite:///{tmp_path / 'assay.db'}")
+        asyncio.run(Runner(spec, store, "r", target=OpenAITarget(stub.url), progress=False).run())
+    # None: not probed, and recorded so; the tool task's requests offer the tools API.
+    assert store.read_run("r").run["capabilities"]["tools"] is expected
+    assert stub.log.tools_probes == (1 if expected else 0)
+    assert any(body.get("tools") for body in bodies) is bool(expected)

@@ -74,6 +74,7 @@ class OpenAITarget:
         # None: probed at start. A server that accepts `tools` but ignores them cannot be told
         # from a model that chose not to call; pass tools=False for such a server.
         self._tools = tools
+        self._probe_tools_wanted = True
         self._api_key = api_key
         self._model = model or ""
         self._model_given = bool(model)
@@ -171,7 +172,7 @@ class OpenAITarget:
             probe_completion and (probe_completion.get("choices") or [{}])[0].get("logprobs")
         )
         tools = self._tools
-        if tools is None:
+        if tools is None and self._probe_tools_wanted:
             tools = probe_chat is not None and await self._probe_tools()
         return Capabilities(
             chat=probe_chat is not None,
@@ -180,6 +181,11 @@ class OpenAITarget:
             streaming=True,
             tools=tools,
         )
+
+    def skip_tools_probe(self) -> None:
+        """No planned task calls tools: start without the tool-calling probe (a generation of
+        up to 48 tokens); `capabilities.tools` is then None, "not probed"."""
+        self._probe_tools_wanted = False
 
     async def _probe_tools(self) -> bool:
         """Tools count as offered only when the model really calls one when asked to.

@@ -136,6 +136,14 @@ def overrides_text(overrides: Mapping[str, Any]) -> str:
     return "?" + "&".join(f"{key}={overrides[key]}" for key in sorted(overrides))
 
 
+def skip_tools_probe(target: Target) -> None:
+    """Before `start()`: spare a target its tool-calling probe, as no planned request offers
+    tools. Targets that probe tools (OpenAI) offer `skip_tools_probe()`; others skip nothing."""
+    skip = getattr(target, "skip_tools_probe", None)
+    if callable(skip):
+        skip()
+
+
 class OverridingTarget:
     """Another target with some generation parameters replaced on every request.
 
@@ -162,6 +170,9 @@ class OverridingTarget:
     @property
     def max_concurrency(self) -> int:
         return self._inner.max_concurrency
+
+    def skip_tools_probe(self) -> None:
+        skip_tools_probe(self._inner)
 
     async def start(self) -> None:
         await self._inner.start()

@@ -225,7 +225,8 @@ class Capabilities(BaseModel):
     completion: bool = True
     logprobs: bool = False
     streaming: bool = False
-    tools: bool = False
+    # None: not probed (no planned task calls tools, so the run did not ask).
+    tools: bool | None = False
 
 
 @runtime_checkable

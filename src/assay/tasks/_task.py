@@ -53,6 +53,9 @@ class Task:
     mode: Literal["auto", "chat", "completion"] = "auto"
     # The scorer asks an LLM judge: the run must name a judge target (checked before starting).
     needs_judge: bool = False
+    # The model is offered functions (`GenerateConfig.tools`): a target probes tool calling
+    # only for runs that plan such a task.
+    needs_tools: bool = False
     # Human-labelled answers the judge is checked on in every judged run: (sample, answer
     # text, the score a careful human gives); the judge's agreement is reported beside its
     # numbers.

@@ -492,6 +492,7 @@ def tool_call() -> Task:
         solvers=(tool_loop(TOOLBOX, max_steps=1),),
         scorer=tool_outcome(TOOLBOX),
         config=_CONFIG,
+        needs_tools=True,
     )
 
 
@@ -505,4 +506,5 @@ def tool_chain() -> Task:
         solvers=(tool_loop(TOOLBOX, max_steps=5),),
         scorer=tool_outcome(TOOLBOX),
         config=_CONFIG,
+        needs_tools=True,
     )

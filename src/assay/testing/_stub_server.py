@@ -68,6 +68,7 @@ class StubLog:
     requests: int = 0
     by_prompt: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    tools_probes: int = 0  # tool-calling probes answered (not counted in `requests`)
     # With `record_timings`: perf_counter() at each request's arrival, and how many seconds
     # after its due time every streamed delta (and, separately, every first delta) was written.
     arrivals_s: list[float] = field(default_factory=list)
@@ -154,6 +155,7 @@ class StubServer:
             return web.json_response({"error": {"message": "tools not supported"}}, status=400)
         if _is_tools_probe(body):
             # Answered like a model that calls the tool it is asked to; not counted as work.
+            self.log.tools_probes += 1
             whole = self._whole(body, [], True)
             function = {"name": TOOLS_PROBE, "arguments": "{}"}
             call = {"id": "probe", "type": "function", "function": function}
