@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from assay import RunSpec, evaluate
 from assay.targets import FakeTarget, Request
 
@@ -31,3 +33,24 @@ def test_overall_weighs_dimensions_equally_and_propagates_uncertainty(tmp_path: 
     (knowledge,) = [d for d in results["dimensions"] if d["dimension"] == "knowledge"]
     width = knowledge["ci95"][1] - knowledge["ci95"][0]
     assert abs((high - low) - width / 2) < 0.05
+
+
+def test_code_run_without_namespaces_is_flagged_in_results_and_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assay.sandbox import SandboxResult
+    from assay.scorers import _code
+
+    def guarded(program: str, timeout_s: float, **_: object) -> SandboxResult:
+        # As on a host that refuses user namespaces: the tests ran, under the socket guard only.
+        return SandboxResult(1, "", "AssertionError\n", False, 0.1, None, "python-guard")
+
+    monkeypatch.setattr(_code, "run_python", guarded)
+    spec = RunSpec(target="fake", tasks=("code_gen", "arithmetic"), limit=3)
+    result = evaluate(spec, out_dir=tmp_path, target=FakeTarget(lambda _: "pass"), run_id="w")
+    tasks = {t["task"]: t for t in json.loads(result.results_path.read_text())["tasks"]}
+
+    assert tasks["code_gen"]["sandbox_weak_isolation"] == {"python-guard": 3}
+    assert "sandbox_weak_isolation" not in tasks["arithmetic"]
+    html = result.report_path.read_text()
+    assert "Weak sandbox for <code>code_gen</code>" in html and "python-guard ×3" in html

@@ -11,6 +11,7 @@ import numpy as np
 
 from assay.engine._run import JUDGE_CHECK_SUFFIX, JUDGE_SUFFIX
 from assay.perf._metrics import request_series
+from assay.scorers._code import weak_isolation
 from assay.stats import mean_ci, paired_bootstrap_diff, percentiles, weighted_rollup
 from assay.store._store import RunData
 
@@ -51,6 +52,10 @@ def task_results(data: RunData) -> list[dict[str, Any]]:
         checks = by_task.get(task["task"] + JUDGE_CHECK_SUFFIX)
         if checks:
             results[-1]["judge_agreement"] = judge_agreement(checks)
+        weak = Counter(mode for r in rows if (mode := weak_isolation(r["explanation"])))
+        if weak:
+            # Code that ran without network namespaces: a score to trust less, said up front.
+            results[-1]["sandbox_weak_isolation"] = dict(weak)
     return results
 
 

@@ -123,10 +123,21 @@ def code_execution(
             reason += " (output cut at max_tokens)"
         if result.network_isolation != "netns":
             # Namespaces were refused here: the code ran with only Python's socket guard.
-            reason += f" [weak isolation: {result.network_isolation}]"
+            reason += f" [{WEAK_ISOLATION}: {result.network_isolation}]"
         return Score(float(passed), answer=code[:_ANSWER_CHARS], explanation=reason, method=METHOD)
 
     return score
+
+
+WEAK_ISOLATION = "weak isolation"
+_WEAK = re.compile(rf"\[{WEAK_ISOLATION}: ([\w-]+)\]")
+
+
+def weak_isolation(explanation: str | None) -> str | None:
+    """The sandbox mode a code score's explanation names when it was weaker than network
+    namespaces (e.g. "python-guard"), else None."""
+    found = _WEAK.search(explanation or "")
+    return found.group(1) if found else None
 
 
 def generated_code(text: str, mode: str, entry_point: str) -> str:
