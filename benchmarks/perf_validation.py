@@ -263,6 +263,7 @@ class Load:
     duration_s: float | None = None
     output_tokens: int = OUTPUT_TOKENS
     ignore_eos: bool = False
+    client_processes: int = 1
 
 
 class Assay:
@@ -289,6 +290,7 @@ class Assay:
         argv += ["--requests", str(load.requests)] if load.requests else []
         argv += ["--duration", f"{load.duration_s:g}"] if load.duration_s else []
         argv += ["--ignore-eos"] if load.ignore_eos else []
+        argv += ["--client-processes", str(load.client_processes)]
         started = time.perf_counter()
         code, output, cpu = _run(argv, self.env, self.workdir, self.timeout_s)
         wall = time.perf_counter() - started
@@ -441,17 +443,30 @@ def within(measured: float, injected: float) -> bool:
     return abs(measured - injected) <= max(0.02 * injected, 1.0)  # milliseconds
 
 
-def accuracy(assay: Assay, prompts: Path, quick: bool) -> list[Outcome]:
+def accuracy(
+    assay: Assay, prompts: Path, quick: bool, processes: Sequence[int] = (1,)
+) -> list[Outcome]:
+    """Each level once per client-process count (`assay perf --client-processes P`)."""
     outcomes = []
     with stub(TTFT_S, ITL_S) as server:
         for concurrency in ACCURACY_LEVELS:
-            rounds = 2 if quick else (20 if concurrency == 1 else 5)
-            load = Load(f"c={concurrency}", requests=concurrency * rounds, concurrency=concurrency)
-            server.call("reset")
-            outcome = assay.run(server.url, load, prompts, f"accuracy-c{concurrency}")
-            outcome.server = server.call("stats")
-            outcomes.append(outcome)
-            print_accuracy(outcome)
+            for count in processes:
+                if count > concurrency:
+                    continue
+                rounds = 2 if quick else (20 if concurrency == 1 else 5)
+                label = f"c={concurrency}" + (f" P={count}" if count > 1 else "")
+                load = Load(
+                    label,
+                    requests=concurrency * rounds,
+                    concurrency=concurrency,
+                    client_processes=count,
+                )
+                server.call("reset")
+                run_id = f"accuracy-c{concurrency}-p{count}"
+                outcome = assay.run(server.url, load, prompts, run_id)
+                outcome.server = server.call("stats")
+                outcomes.append(outcome)
+                print_accuracy(outcome)
     return outcomes
 
 
@@ -629,6 +644,9 @@ def main() -> int:
     parser.add_argument("--guidellm", default=shutil.which("guidellm"), help="its script")
     parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
     parser.add_argument("--parts", default="accuracy,side,rates")
+    parser.add_argument(
+        "--client-processes", default="1", help="accuracy: P[,P...] client processes to try"
+    )
     parser.add_argument("--rates", default=",".join(str(r) for r in RATES))
     parser.add_argument("--rate-seconds", type=float, default=4.0)
     parser.add_argument("--timeout", type=float, default=300.0, help="per tool run, seconds")
@@ -651,7 +669,9 @@ def main() -> int:
         record: dict[str, Any] = {"load_before": os.getloadavg()}
         if "accuracy" in parts:
             print(f"\n1. accuracy: injected TTFT {TTFT_S * 1000:g} ms, ITL {ITL_S * 1000:g} ms")
-            record["accuracy"] = [o.__dict__ for o in accuracy(assay, prompts, args.quick)]
+            counts = [int(p) for p in args.client_processes.split(",")]
+            outcomes = accuracy(assay, prompts, args.quick, counts)
+            record["accuracy"] = [o.__dict__ for o in outcomes]
         if "side" in parts:
             print("\n2. side by side with GuideLLM (p50 of per-request values)")
             pairs = side_by_side(assay, guidellm, prompts, llama_prompts, args.quick)

@@ -181,6 +181,13 @@ def perf(
     ] = False,
     warmup: Annotated[int, typer.Option(help="Unrecorded requests before each step.")] = 0,
     slo: Annotated[str | None, typer.Option(help="e.g. ttft=1s,tpot=50ms,e2e=10s")] = None,
+    client_processes: Annotated[
+        int,
+        typer.Option(
+            "--client-processes",
+            help="Processes sending the load (openai: targets), each with its own event loop.",
+        ),
+    ] = 1,
     seed: Annotated[int, typer.Option(help="Seed for prompts and Poisson arrivals.")] = 0,
     run_id: Annotated[str | None, typer.Option("--run-id", help="Id of the new run.")] = None,
     out: OutOption = Path("assay-results"),
@@ -211,6 +218,7 @@ def perf(
         chat=chat,
         ignore_eos=ignore_eos,
         slo=parse_slo(slo),
+        client_processes=client_processes,
     )
     gc.freeze()
     result = asyncio.run(perf_async(target, options, out_dir=out, store_url=store, run_id=run_id))

@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from assay.testing import StubConfig, StubServer
 from helpers import assay_command, subprocess_env
 
@@ -27,21 +29,15 @@ def read_perf(out: Path, run_id: str) -> dict[str, Any]:
     return perf
 
 
-def test_concurrent_profile_writes_results_and_report(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2], ids=["one_loop", "two_client_processes"])
+def test_concurrent_profile_writes_results_and_report(tmp_path: Path, processes: int) -> None:
     out = tmp_path / "out"
     with StubServer(StubConfig(ttft_s=0.01, itl_s=0.002)) as server:
         result = assay_perf(
             f"openai:{server.url}",
-            "--profile",
-            "concurrent",
-            "--concurrency",
-            "4",
-            "--requests",
-            "20",
-            "--out",
-            str(out),
-            "--run-id",
-            "cli",
+            *("--profile", "concurrent", "--concurrency", "4", "--requests", "20"),
+            *("--client-processes", str(processes)),
+            *("--out", str(out), "--run-id", "cli"),
         )
     assert result.returncode == 0, result.stderr
     assert (out / "cli" / "results.json").is_file()
@@ -51,6 +47,7 @@ def test_concurrent_profile_writes_results_and_report(tmp_path: Path) -> None:
     perf = read_perf(out, "cli")
     assert perf["profile"] == "concurrent" and perf["requests"] == 20
     assert perf["success_rate"] == 1.0 and perf["client_limited"] is False
+    assert perf["client_processes"] == processes
 
 
 def test_a_malformed_prompts_line_is_one_error_line_naming_file_and_line(tmp_path: Path) -> None:

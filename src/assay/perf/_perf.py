@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assay._errors import SpecError
 from assay._version import __version__
@@ -15,6 +16,9 @@ from assay.perf._runner import run_step
 from assay.perf._workload import Workload, file_workload, synthetic_workload
 from assay.store._store import RunData, Store, utcnow
 from assay.targets._types import Target
+
+if TYPE_CHECKING:
+    from assay.perf._processes import ClientProcesses
 
 # Duration-bound steps cycle through this many distinct prompts.
 PROMPTS_PER_DURATION_STEP = 2000
@@ -30,6 +34,19 @@ class PerfOptions:
     ignore_eos: bool = False
     slo: Slo = field(default_factory=Slo)
     chat: bool = False
+    # Spawned processes that send the load (HTTP targets); 1: this process's event loop.
+    client_processes: int = 1
+
+    def __post_init__(self) -> None:
+        processes = self.client_processes
+        if processes < 1:
+            raise SpecError(f"--client-processes {processes}: give 1 or more")
+        closed = self.profile.kind in ("sync", "concurrent", "sweep")
+        if processes > 1 and closed and processes > min(self.profile.concurrency):
+            raise SpecError(
+                f"--client-processes {processes} is more than --concurrency "
+                f"{min(self.profile.concurrency)}: each process needs a worker"
+            )
 
 
 _UNITS = {"ms": 0.001, "s": 1.0, "": 1.0}
@@ -76,62 +93,15 @@ async def run_perf(
         raise SpecError(
             f"run {run_id!r} already exists; perf runs are not resumed, pick a new --run-id"
         )
-    profile = options.profile
-    steps = profile.steps()
-    per_step = (profile.requests or PROMPTS_PER_DURATION_STEP) + profile.warmup
     await target.start()
     try:
-        workload = await _workload(target, options, per_step * len(steps))
-        now = utcnow()
-        store.create_run(
-            {
-                "run_id": run_id,
-                "created": now,
-                "updated": now,
-                "status": "running",
-                "assay_version": __version__,
-                "target_spec": target.spec,
-                "model": target.model,
-                "capabilities": target.capabilities.model_dump(),
-                "manifest": _manifest(options, workload),
-                "invocations": [],
-            }
-        )
-        for number, step in enumerate(steps):
-            if log:
-                log(f"perf: {step.name} ...")
-            record = await run_step(target, workload, profile, step, offset=number * per_step)
-            meta = {
-                "kind": "step",
-                "name": step.name,
-                "concurrency": step.concurrency,
-                "rate": step.rate_per_s,
-                "duration_s": record.finished - record.started,
-                "loop_lag_s": record.loop_lag_s,
-                "in_flight_cap_hit": record.in_flight_cap_hit,
-            }
-            rows = [
-                {
-                    "run_id": run_id,
-                    "step": step.name,
-                    "request_id": None,
-                    "scheduled_s": None,
-                    "started_s": None,
-                    "data": meta,
-                }
-            ]
-            rows += [
-                {
-                    "run_id": run_id,
-                    "step": step.name,
-                    "request_id": r["index"],
-                    "scheduled_s": r["scheduled_s"],
-                    "started_s": r["started_s"],
-                    "data": {"kind": "request", **r},
-                }
-                for r in record.requests
-            ]
-            store.write_perf(rows)
+        profile = options.profile
+        workload = await _workload(target, options, _per_step(profile) * len(profile.steps()))
+        with ExitStack() as stack:
+            processes = None
+            if options.client_processes > 1:
+                processes = stack.enter_context(_client_processes(target, options, workload))
+            await _run_steps(target, options, workload, store, run_id, processes, log)
         store.update_run(run_id, status="complete")
     except BaseException:
         if store.get_run(run_id) is not None:
@@ -139,6 +109,95 @@ async def run_perf(
         raise
     finally:
         await target.close()
+
+
+def _per_step(profile: LoadProfile) -> int:
+    """Request indices each step owns (warmup included), so steps never share a prompt."""
+    return (profile.requests or PROMPTS_PER_DURATION_STEP) + profile.warmup
+
+
+def _client_processes(target: Target, options: PerfOptions, workload: Workload) -> ClientProcesses:
+    from assay.perf._processes import ClientProcesses
+    from assay.targets._openai import OpenAITarget
+
+    if not isinstance(target, OpenAITarget):
+        raise SpecError(
+            f"--client-processes needs an openai: target; {target.spec} runs in this process"
+        )
+    return ClientProcesses(
+        options.client_processes,
+        base_url=target.base_url,
+        model=target.model,
+        max_concurrency=target.max_concurrency,
+        workload=workload,
+        profile=options.profile,
+    )
+
+
+async def _run_steps(
+    target: Target,
+    options: PerfOptions,
+    workload: Workload,
+    store: Store,
+    run_id: str,
+    processes: ClientProcesses | None,
+    log: Any,
+) -> None:
+    profile = options.profile
+    now = utcnow()
+    store.create_run(
+        {
+            "run_id": run_id,
+            "created": now,
+            "updated": now,
+            "status": "running",
+            "assay_version": __version__,
+            "target_spec": target.spec,
+            "model": target.model,
+            "capabilities": target.capabilities.model_dump(),
+            "manifest": _manifest(options, workload),
+            "invocations": [],
+        }
+    )
+    for number, step in enumerate(profile.steps()):
+        if log:
+            log(f"perf: {step.name} ...")
+        offset = number * _per_step(profile)
+        if processes is None:
+            record = await run_step(target, workload, profile, step, offset)
+        else:
+            record = await processes.run_step(step, offset)
+        meta = {
+            "kind": "step",
+            "name": step.name,
+            "concurrency": step.concurrency,
+            "rate": step.rate_per_s,
+            "duration_s": record.finished - record.started,
+            "loop_lag_s": record.loop_lag_s,
+            "in_flight_cap_hit": record.in_flight_cap_hit,
+        }
+        rows = [
+            {
+                "run_id": run_id,
+                "step": step.name,
+                "request_id": None,
+                "scheduled_s": None,
+                "started_s": None,
+                "data": meta,
+            }
+        ]
+        rows += [
+            {
+                "run_id": run_id,
+                "step": step.name,
+                "request_id": r["index"],
+                "scheduled_s": r["scheduled_s"],
+                "started_s": r["started_s"],
+                "data": {"kind": "request", **r},
+            }
+            for r in record.requests
+        ]
+        store.write_perf(rows)
 
 
 def _manifest(options: PerfOptions, workload: Workload) -> dict[str, Any]:
@@ -157,6 +216,7 @@ def _manifest(options: PerfOptions, workload: Workload) -> dict[str, Any]:
             "api": "chat" if workload.chat else "completion",
         },
         "slo": options.slo.describe(),
+        "client_processes": options.client_processes,
         "assay_version": __version__,
     }
 
@@ -191,6 +251,7 @@ def perf_results(data: RunData) -> dict[str, Any] | None:
     top: dict[str, Any] = dict(summaries[0]) if len(summaries) == 1 else {}
     top.update(
         profile=profile,
+        client_processes=manifest.get("client_processes", 1),
         steps=summaries,
         workload=manifest["workload"],
         client_limited=any(s["client_limited"] for s in summaries),

@@ -22,6 +22,25 @@ LOOP_PROBE_INTERVAL_S = 0.01
 MAX_IN_FLIGHT = 4096
 
 
+@dataclass(frozen=True)
+class Share:
+    """The part of a step one client process sends: process `index` of `count` takes every
+    `count`-th request (indices index, index + count, ...) and its share of the workers."""
+
+    index: int = 0
+    count: int = 1
+
+    def split(self, total: int) -> int:
+        return total // self.count + (1 if self.index < total % self.count else 0)
+
+    def request_index(self, offset: int, nth: int) -> int:
+        """The step-wide index of this process's `nth` request."""
+        return offset + self.index + self.count * nth
+
+
+WHOLE = Share()
+
+
 @dataclass
 class StepRecord:
     step: Step
@@ -95,8 +114,8 @@ async def _one(
     }
 
 
-def _more(profile: LoadProfile, sent: int, step_start: float) -> bool:
-    if profile.requests is not None and sent >= profile.requests:
+def _more(profile: LoadProfile, limit: int | None, sent: int, step_start: float) -> bool:
+    if limit is not None and sent >= limit:
         return False
     return profile.duration_s is None or time.perf_counter() - step_start < profile.duration_s
 
@@ -108,19 +127,21 @@ async def _closed_loop(
     step: Step,
     record: StepRecord,
     offset: int,
+    share: Share,
 ) -> None:
     sent = 0
+    limit = None if profile.requests is None else share.split(profile.requests)
 
     async def worker() -> None:
         nonlocal sent
-        while _more(profile, sent, record.started):
-            index = offset + sent
+        while _more(profile, limit, sent, record.started):
+            index = share.request_index(offset, sent)
             sent += 1
             scheduled = time.perf_counter() - record.started  # closed loop: due now
             record.requests.append(await _one(target, workload, index, scheduled, record.started))
 
     assert step.concurrency is not None
-    await asyncio.gather(*(worker() for _ in range(step.concurrency)))
+    await asyncio.gather(*(worker() for _ in range(share.split(step.concurrency))))
 
 
 async def _open_loop(
@@ -130,6 +151,7 @@ async def _open_loop(
     step: Step,
     record: StepRecord,
     offset: int,
+    share: Share,
 ) -> None:
     count = profile.requests
     if count is None:  # duration-bound: schedule enough arrivals to cover it
@@ -141,6 +163,8 @@ async def _open_loop(
     for sent, due in enumerate(arrivals):
         if profile.duration_s is not None and due >= profile.duration_s:
             break
+        if sent % share.count != share.index:
+            continue  # another client process's arrival
         delay = record.started + due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -155,17 +179,29 @@ async def _open_loop(
 
 
 async def run_step(
-    target: Target, workload: Workload, profile: LoadProfile, step: Step, offset: int = 0
+    target: Target,
+    workload: Workload,
+    profile: LoadProfile,
+    step: Step,
+    offset: int = 0,
+    *,
+    share: Share = WHOLE,
+    start_at: float | None = None,
 ) -> StepRecord:
-    for index in range(profile.warmup):  # warm caches and connections; not recorded
-        await _one(target, workload, offset + index, 0.0, time.perf_counter())
+    """One step; with a `share`, this process's part of it, started at the `start_at`
+    `perf_counter()` instant that the other client processes start at too."""
+    for nth in range(share.split(profile.warmup)):  # warm caches and connections; not recorded
+        await _one(target, workload, share.request_index(offset, nth), 0.0, time.perf_counter())
+    if start_at is not None:
+        await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
     record = StepRecord(step)
+    offset += profile.warmup
     with LoopLagProbe() as probe:
-        record.started = time.perf_counter()
+        record.started = time.perf_counter() if start_at is None else start_at
         if step.concurrency is not None:
-            await _closed_loop(target, workload, profile, step, record, offset + profile.warmup)
+            await _closed_loop(target, workload, profile, step, record, offset, share)
         else:
-            await _open_loop(target, workload, profile, step, record, offset + profile.warmup)
+            await _open_loop(target, workload, profile, step, record, offset, share)
         record.finished = time.perf_counter()
     record.loop_lag_s = probe.lags_s
     record.requests.sort(key=lambda row: row["index"])

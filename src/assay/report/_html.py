@@ -590,7 +590,10 @@ def perf_context(perf: Mapping[str, Any], data: RunData) -> dict[str, Any]:
     return {
         "profile": perf.get("profile"),
         "client_limited": bool(perf.get("client_limited")),
-        "workload": perf_workload_rows(perf.get("workload") or {}),
+        "workload": [
+            *perf_workload_rows(perf.get("workload") or {}),
+            ("Client processes", _plain(perf.get("client_processes", 1))),
+        ],
         "slo": slo_text(slo),
         "steps": perf_step_rows(steps),
         "warnings": perf_warnings(steps),
