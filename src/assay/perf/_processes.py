@@ -26,7 +26,7 @@ from typing import Any
 
 from assay._errors import TargetUnavailable
 from assay.perf._profiles import LoadProfile, Step
-from assay.perf._runner import Share, StepRecord, run_step
+from assay.perf._runner import Share, StepRecord, run_step, warm_up
 from assay.perf._workload import Workload
 
 READY_TIMEOUT_S = 120.0
@@ -67,10 +67,21 @@ async def _serve(conn: Connection, job: ClientJob) -> None:
             if order is None:
                 return
             step, offset, start_monotonic = order
+            if start_monotonic is None:  # first the warmup, so that no process starts late
+                await warm_up(target, job.workload, job.profile, offset, job.share)
+                conn.send(("warm", None))
+                continue
             # This process's perf_counter() at the shared monotonic instant.
             start_at = time.perf_counter() + (start_monotonic - time.monotonic())
             record = await run_step(
-                target, job.workload, job.profile, step, offset, share=job.share, start_at=start_at
+                target,
+                job.workload,
+                job.profile,
+                step,
+                offset,
+                share=job.share,
+                start_at=start_at,
+                warm=False,
             )
             conn.send(("step", _relative(record)))
     finally:
@@ -155,14 +166,20 @@ class ClientProcesses:
         assert got == kind, (got, kind)
         return payload
 
+    async def _all(self, order: tuple[Step, int, float | None], kind: str) -> list[Any]:
+        for pipe in self._pipes:
+            pipe.send(order)
+        return [
+            await asyncio.to_thread(self._expect, number, pipe, kind, None)
+            for number, pipe in enumerate(self._pipes)
+        ]
+
     async def run_step(self, step: Step, offset: int) -> StepRecord:
         """Every process's part of the step, merged into one record (times from the start)."""
-        start = time.monotonic() + START_LEAD_S
-        for pipe in self._pipes:
-            pipe.send((step, offset, start))
-        parts: list[StepRecord] = []
-        for number, pipe in enumerate(self._pipes):
-            parts.append(await asyncio.to_thread(self._expect, number, pipe, "step", None))
+        await self._all((step, offset, None), "warm")
+        parts: list[StepRecord] = await self._all(
+            (step, offset, time.monotonic() + START_LEAD_S), "step"
+        )
         merged = StepRecord(step, started=0.0, finished=max(p.finished for p in parts))
         for part in parts:
             merged.requests += part.requests

@@ -178,6 +178,15 @@ async def _open_loop(
     record.requests.extend(await asyncio.gather(*results))
 
 
+async def warm_up(
+    target: Target, workload: Workload, profile: LoadProfile, offset: int, share: Share = WHOLE
+) -> None:
+    """The step's `--warmup` requests (this process's share): caches and connections warmed,
+    nothing recorded."""
+    for nth in range(share.split(profile.warmup)):
+        await _one(target, workload, share.request_index(offset, nth), 0.0, time.perf_counter())
+
+
 async def run_step(
     target: Target,
     workload: Workload,
@@ -187,11 +196,13 @@ async def run_step(
     *,
     share: Share = WHOLE,
     start_at: float | None = None,
+    warm: bool = True,
 ) -> StepRecord:
     """One step; with a `share`, this process's part of it, started at the `start_at`
-    `perf_counter()` instant that the other client processes start at too."""
-    for nth in range(share.split(profile.warmup)):  # warm caches and connections; not recorded
-        await _one(target, workload, share.request_index(offset, nth), 0.0, time.perf_counter())
+    `perf_counter()` instant that the other client processes start at too (their warmup done
+    beforehand, `warm=False`, so no process starts late)."""
+    if warm:
+        await warm_up(target, workload, profile, offset, share)
     if start_at is not None:
         await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
     record = StepRecord(step)
