@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import shutil
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -41,6 +42,13 @@ def subprocess_env() -> dict[str, str]:
     }
     env.update(COLUMNS="200", NO_COLOR="1", PYTHONUNBUFFERED="1")
     return env
+
+
+def interruptible() -> None:
+    """`preexec_fn` for a child that a test stops with SIGINT: a shell without job control
+    starts background commands with SIGINT ignored, and Python keeps an ignored SIGINT ignored,
+    so a test run launched that way (`cmd &` in a script) would see Ctrl-C do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def with_target(target: OpenAITarget, use: Callable[[OpenAITarget], Awaitable[T]]) -> T:

@@ -22,7 +22,7 @@ import pytest
 from assay.tasks._quick import arithmetic_samples
 from assay.tasks._task import Dimension, TaskContext, get_task
 from assay.testing import StubConfig, StubServer
-from helpers import QUESTION, assay_command, subprocess_env
+from helpers import QUESTION, assay_command, interruptible, subprocess_env
 
 
 def assay(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
@@ -285,7 +285,12 @@ def test_ctrl_c_exits_130_keeps_finished_samples_and_resumes(
         str(out),
     ]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env()
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+        preexec_fn=interruptible,
     )
     try:
         deadline = time.monotonic() + 60

@@ -33,7 +33,7 @@ from assay.perf._monitor import (
 from assay.report._monitor_html import monitor_results, write_monitor_report
 from assay.store import Store
 from assay.testing import StubConfig, StubServer
-from helpers import assay_command, subprocess_env
+from helpers import assay_command, interruptible, subprocess_env
 
 KEY_ENV = "ASSAY_TEST_MONITOR_KEY"
 KEY = "sk-monitor-test-9f8e7d6c5b4a"
@@ -227,6 +227,7 @@ def test_ctrl_c_stops_the_monitor_with_130(
         stderr=subprocess.PIPE,
         text=True,
         env=subprocess_env(),
+        preexec_fn=interruptible,
     )
     try:
         deadline = time.monotonic() + 60
