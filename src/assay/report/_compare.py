@@ -19,6 +19,7 @@ from typing import Any
 from assay.report._results import OVERALL_WEIGHTING, overall_shares, rolled_tasks
 from assay.stats import (
     DiffGroup,
+    is_binary,
     mcnemar_exact,
     mean_ci,
     newcombe_interval,
@@ -67,10 +68,6 @@ def _not_scored(data: RunData) -> dict[str, Counter[str]]:
     return by_task
 
 
-def _is_binary(values: Sequence[float]) -> bool:
-    return all(value in (0.0, 1.0) for value in values)
-
-
 def _summary(values: Sequence[float]) -> dict[str, Any]:
     value, bounds = mean_ci(list(values))
     return {"value": _clean(value), "ci95": _interval(bounds), "n": len(values)}
@@ -85,7 +82,7 @@ def compare_task(
     """B - A on one task: paired on the shared samples, else unpaired."""
     values_a, values_b = list(scores_a.values()), list(scores_b.values())
     shared = sorted(set(scores_a) & set(scores_b))
-    binary = _is_binary(values_a + values_b)
+    binary = is_binary(values_a + values_b)
     row: dict[str, Any] = {
         "task": name,
         "a": _summary(values_a),
