@@ -311,6 +311,17 @@ def run_timed(argv: list[str], log: Path, cwd: Path, env: dict[str, str]) -> Tim
     return Timed(argv, time.perf_counter() - started, done.returncode, log)
 
 
+def run_tool(server: LlamaServer, name: str, argv: list[str], root: Path) -> Timed | None:
+    """One tool's run from a cold prefix cache, timed, logged to ROOT/NAME.log; None (with a
+    line naming the log) when it failed."""
+    server.clear_prefix_cache()
+    timed = run_timed(argv, root / f"{name}.log", root, offline_env())
+    if timed.returncode != 0:
+        print(f"{name} failed (exit {timed.returncode}); see {timed.log}")
+        return None
+    return timed
+
+
 def assay_bin() -> list[str]:
     found = shutil.which("assay", path=str(Path(sys.executable).parent))
     return [found] if found else [sys.executable, "-m", "assay.cli"]
@@ -544,9 +555,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{os.getloadavg()[0]:.1f})",
                 flush=True,
             )
-            server.clear_prefix_cache()
             assay_out = root / f"assay-{assay_task}"
-            timed = run_timed(
+            timed = run_tool(
+                server,
+                f"assay-{assay_task}",
                 [
                     *assay_bin(),
                     "run",
@@ -557,12 +569,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     *("--concurrency", str(args.concurrency)),
                     *("--out", str(assay_out)),
                 ],
-                root / f"assay-{assay_task}.log",
                 root,
-                offline_env(),
             )
-            if timed.returncode != 0:
-                print(f"assay failed (exit {timed.returncode}); see {timed.log}")
+            if timed is None:
                 return 1
             assay = read_assay(assay_out, assay_task, timed.wall_s)
             print(
@@ -571,7 +580,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
 
-            server.clear_prefix_cache()
             lm_out = root / f"lm_eval-{lm_task}"
             model_args = ",".join(
                 [
@@ -585,7 +593,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "timeout=1800",
                 ]
             )
-            timed = run_timed(
+            timed = run_tool(
+                server,
+                f"lm_eval-{lm_task}",
                 [
                     args.lm_eval_python,
                     *("-m", "lm_eval", "run"),
@@ -593,18 +603,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     *("--tasks", lm_task, "--include_path", str(tasks_dir)),
                     *("--output_path", str(lm_out), "--log_samples"),
                 ],
-                root / f"lm_eval-{lm_task}.log",
                 root,
-                offline_env(),
             )
-            if timed.returncode != 0:
-                print(f"lm-eval failed (exit {timed.returncode}); see {timed.log}")
+            if timed is None:
                 return 1
             lm = read_lm_eval(lm_out, lm_task, keys, timed.wall_s)
             row = compare(assay_task, assay, lm)
             rows.append(row)
             show(row)
-    print(f"\nload after: {os.getloadavg()[0]:.1f}; outputs in {root}")
+    kept = f"; outputs in {root}" if args.keep is not None else ""
+    print(f"\nload after: {os.getloadavg()[0]:.1f}{kept}")
     if args.json is not None:
         args.json.write_text(json.dumps({"rows": rows}, indent=2, default=str), "utf-8")
     if args.keep is None:

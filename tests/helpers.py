@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -42,6 +43,13 @@ def subprocess_env() -> dict[str, str]:
     }
     env.update(COLUMNS="200", NO_COLOR="1", PYTHONUNBUFFERED="1")
     return env
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def interruptible() -> None:

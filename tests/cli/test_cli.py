@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -22,7 +21,7 @@ import pytest
 from assay.tasks._quick import arithmetic_samples
 from assay.tasks._task import Dimension, TaskContext, get_task
 from assay.testing import StubConfig, StubServer
-from helpers import QUESTION, assay_command, interruptible, subprocess_env
+from helpers import QUESTION, assay_command, free_port, interruptible, subprocess_env
 
 
 def assay(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
@@ -34,13 +33,6 @@ def assay(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str
         env=subprocess_env(),
         check=False,
     )
-
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def query(db: Path, sql: str) -> list[tuple[object, ...]]:

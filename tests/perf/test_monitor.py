@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import json
 import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -33,7 +32,7 @@ from assay.perf._monitor import (
 from assay.report._monitor_html import monitor_results, write_monitor_report
 from assay.store import Store
 from assay.testing import StubConfig, StubServer
-from helpers import assay_command, interruptible, subprocess_env
+from helpers import assay_command, free_port, interruptible, subprocess_env
 
 KEY_ENV = "ASSAY_TEST_MONITOR_KEY"
 KEY = "sk-monitor-test-9f8e7d6c5b4a"
@@ -70,12 +69,6 @@ def assert_user_error(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("assay: error: ")
     return lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def endpoint_yaml(name: str, url: str, *, every: str = "1h", extra: str = "") -> str:

@@ -6,7 +6,6 @@ The stub runs on a thread of the test process; the client processes reach it ove
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from assay.store import Store
 from assay.targets import Request
 from assay.targets._fake import FakeTarget
 from assay.testing import StubServer
+from helpers import free_port
 
 WORKLOAD = Workload(tuple(f"prompt {i}" for i in range(100)), 8, False, "words")
 
@@ -100,12 +100,9 @@ def test_client_processes_need_an_http_target_and_a_worker_each(tmp_path: Path) 
 
 
 def test_a_process_that_cannot_start_fails_the_run_in_one_line() -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     processes = ClientProcesses(
         2,
-        base_url=f"http://127.0.0.1:{port}/v1",
+        base_url=f"http://127.0.0.1:{free_port()}/v1",
         model="m",
         max_concurrency=2,
         workload=WORKLOAD,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,15 +25,9 @@ from assay import RunSpec, StoreError, evaluate
 from assay.store import Store
 from assay.store import _schema as schema
 from assay.testing import StubConfig, StubServer
+from helpers import free_port
 
 Row = dict[str, Any]
-
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -10,7 +10,6 @@ import asyncio
 import gc
 import itertools
 import json
-import socket
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 from assay import RunSpec, TargetUnavailable, evaluate
 from assay.targets import GenerateConfig, Message, Request, Response, resolve_target
 from assay.targets._openai import OpenAITarget, normalise_base_url
-from helpers import with_target
+from helpers import free_port, with_target
 
 MODEL = "gemma-3-270m"
 
@@ -31,12 +30,6 @@ def send(base_url: str, request: Request) -> Response:
 
 def completion(prompt: str, **config: Any) -> Request:
     return Request(mode="completion", config=GenerateConfig(**config), prompt=prompt)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- no server needed ---------------------------------------------------------------------------
