@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import threading
 import time
 from pathlib import Path
@@ -37,6 +38,12 @@ def _import_llama() -> Any:
     return llama_cpp
 
 
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may run on
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 class LlamaCppTarget:
     def __init__(
         self,
@@ -49,7 +56,9 @@ class LlamaCppTarget:
         self._path = Path(model_path)
         self._spec = spec or f"gguf:{self._path}"
         self._n_ctx = n_ctx
-        self._n_threads = n_threads
+        # llama-cpp-python's default is half the CPUs (one thread on a 2-core machine, where
+        # decode then runs at ~60% of the speed of two); use every CPU this process may run on.
+        self._n_threads = n_threads or _usable_cpus()
         self._llm: Any = None
         self._lock = threading.Lock()
         self._formatter: Any = None
