@@ -5,18 +5,23 @@ score say so."""
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assay._errors import ErrorClass, TargetError
+from assay import RunSpec
+from assay._errors import ErrorClass, SpecError, TargetError
 from assay.engine._cache import cache_key
+from assay.engine._run import Runner
+from assay.store import Store
 from assay.targets import FakeTarget, FileTarget, GenerateConfig, Message, Request, Response
 from assay.targets._llamacpp import LlamaCppTarget
 from assay.targets._openai import OpenAITarget, continuation_logprobs
 from assay.targets._types import TokenLogprob
+from assay.testing import StubConfig, StubServer
 
 CONTEXT = "Q: What is the capital of France?\nA:"
 PLAUSIBLE = " The capital of France is Paris."
@@ -29,6 +34,59 @@ def scoring(context: str, continuation: str) -> Request:
 
 
 # -- the contract, without a model ------------------------------------------------------------
+
+
+def run_on_stub(tmp_path: Path, stub: StubServer, tasks: tuple[str, ...]) -> dict[str, Any]:
+    """Run `tasks` (2 items each; TruthfulQA from a two-question local copy) on the stub."""
+    data = tmp_path / "data" / "truthfulqa" / "v1_817" / "mc_task.json"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    sky = {"question": "What colour is the sky?", "mc1_targets": {"Blue.": 1, "Green.": 0}}
+    legs = {"question": "How many legs has a spider?", "mc1_targets": {"Eight.": 1, "Six.": 0}}
+    rows = [row | {"mc2_targets": row["mc1_targets"]} for row in (sky, legs)]
+    data.write_text(json.dumps(rows))
+    data_dir = str(tmp_path / "data")
+    spec = RunSpec(target=f"openai:{stub.url}", suite=None, tasks=tasks, limit=2, data_dir=data_dir)
+    store = Store(f"sqlite:///{tmp_path / 'assay.db'}")
+    asyncio.run(Runner(spec, store, "r", target=OpenAITarget(stub.url), progress=False).run())
+    run: dict[str, Any] = store.read_run("r").run
+    return run
+
+
+@pytest.mark.parametrize(
+    ("tasks", "echo", "expected"),
+    [
+        (("arithmetic",), True, None),
+        (("arithmetic", "truthfulqa_mc1"), True, True),
+        (("truthfulqa_mc1",), False, False),
+    ],
+    ids=["not_planned", "echo", "no_echo"],
+)
+def test_continuation_scoring_is_probed_only_for_runs_that_plan_it(
+    tmp_path: Path, tasks: tuple[str, ...], echo: bool, expected: bool | None
+) -> None:
+    with StubServer(StubConfig(echo=echo)) as stub:
+        run = run_on_stub(tmp_path, stub, tasks)
+    # None: not probed, and recorded so.
+    assert run["capabilities"]["continuation"] is expected
+    assert stub.log.continuation_probes == (0 if expected is None else 1)
+
+
+def test_without_echo_mc1_asks_for_a_letter_and_mc2_stops_in_one_line(tmp_path: Path) -> None:
+    with StubServer(StubConfig(echo=False, answer=lambda prompt: " A")) as stub:
+        run_on_stub(tmp_path / "mc1", stub, ("truthfulqa_mc1",))
+        # Two lettered questions, no likelihood request refused one by one.
+        assert stub.log.requests == 2
+        assert all("\nA. " in prompt for prompt in stub.log.by_prompt)
+        with pytest.raises(SpecError, match=r"truthfulqa_mc2 needs .*continuation=False"):
+            run_on_stub(tmp_path / "mc2", stub, ("truthfulqa_mc2",))
+
+
+def test_with_echo_mc1_scores_each_answer_by_likelihood(tmp_path: Path) -> None:
+    with StubServer(StubConfig()) as stub:
+        run_on_stub(tmp_path, stub, ("truthfulqa_mc1",))
+    assert stub.log.requests == 4  # one echo request per answer, two answers, two questions
+    answers = (" Blue.", " Green.", " Eight.", " Six.")
+    assert all(prompt.endswith(answers) for prompt in stub.log.by_prompt)
 
 
 def test_continuation_is_part_of_the_payload_and_the_cache_key() -> None:
@@ -123,9 +181,11 @@ def in_process(target: LlamaCppTarget, context: str, continuation: str) -> Respo
 
 async def _over_http(base_url: str, pairs: list[tuple[str, str]]) -> list[Response]:
     target = OpenAITarget(base_url)
+    target.plan_probes(tools=False, continuation=True)
     await target.start()
     try:
         assert target.capabilities.logprobs
+        assert target.capabilities.continuation is True  # llama-cpp-python's server echoes
         return [await target.send(scoring(context, cont)) for context, cont in pairs]
     finally:
         await target.close()

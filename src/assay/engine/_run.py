@@ -24,7 +24,7 @@ from assay.engine._writer import BatchWriter
 from assay.spec import RunSpec
 from assay.store._store import Store, utcnow
 from assay.suites._suites import get_suite
-from assay.targets._registry import resolve_target, skip_tools_probe
+from assay.targets._registry import plan_probes, resolve_target
 from assay.targets._types import (
     GenerateConfig,
     Message,
@@ -156,10 +156,13 @@ class Runner:
             self._target = resolve_target(self.spec.target)
         planned = plan_tasks(self.spec)
         self._resolve_judge(planned)
-        if not any(item.task.needs_tools for item in planned):
-            skip_tools_probe(self.target)
-        if self._judge is not None:
-            skip_tools_probe(self._judge)  # a judge is never offered tools
+        plan_probes(
+            self.target,
+            tools=any(item.task.needs_tools for item in planned),
+            continuation=any(item.task.needs_continuation for item in planned),
+        )
+        if self._judge is not None:  # a judge generates verdicts: it is offered no tools
+            plan_probes(self._judge, tools=False, continuation=False)
         try:
             # Inside the try: a target that fails to start still releases what it opened.
             await self.target.start()

@@ -73,7 +73,9 @@ class LlamaCppTarget:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(chat=True, completion=True, logprobs=True, streaming=True)
+        return Capabilities(
+            chat=True, completion=True, logprobs=True, streaming=True, continuation=True
+        )
 
     @property
     def max_concurrency(self) -> int:

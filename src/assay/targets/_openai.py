@@ -31,6 +31,8 @@ from assay.targets._types import (
 API_KEY_ENV = ("ASSAY_API_KEY", "OPENAI_API_KEY")
 # The tool offered by the capability probe (the stub server recognises it).
 TOOLS_PROBE = "assay_probe"
+# The continuation probe scores " blue" after "The sky is" by `echo`.
+CONTINUATION_PROBE = ("The sky is", " blue")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class OpenAITarget:
         # from a model that chose not to call; pass tools=False for such a server.
         self._tools = tools
         self._probe_tools_wanted = True
+        self._probe_continuation_wanted = False
         self._api_key = api_key
         self._model = model or ""
         self._model_given = bool(model)
@@ -174,18 +177,41 @@ class OpenAITarget:
         tools = self._tools
         if tools is None and self._probe_tools_wanted:
             tools = probe_chat is not None and await self._probe_tools()
+        continuation = None
+        if self._probe_continuation_wanted:
+            continuation = logprobs and await self._probe_continuation()
         return Capabilities(
             chat=probe_chat is not None,
             completion=probe_completion is not None,
             logprobs=logprobs,
             streaming=True,
             tools=tools,
+            continuation=continuation,
         )
 
-    def skip_tools_probe(self) -> None:
-        """No planned task calls tools: start without the tool-calling probe (a generation of
-        up to 48 tokens); `capabilities.tools` is then None, "not probed"."""
-        self._probe_tools_wanted = False
+    def plan_probes(self, *, tools: bool, continuation: bool) -> None:
+        """Before `start()`: which optional probes the planned tasks need. Tool calling (a
+        generation of up to 48 tokens) is probed unless told otherwise; continuation scoring
+        (one echo request) only when asked. An unprobed capability reads None."""
+        self._probe_tools_wanted = tools
+        self._probe_continuation_wanted = continuation
+
+    async def _probe_continuation(self) -> bool:
+        """Whether `/completions` with `echo` returns a logprob for each token of the prompt,
+        as scoring a continuation needs (many hosted APIs refuse `echo` or drop prompt
+        logprobs: their tasks then fall back to generation or stop in one line)."""
+        context, text = CONTINUATION_PROBE[0], "".join(CONTINUATION_PROBE)
+        probe = await self._probe_once("completions", {"prompt": text, "echo": True, "logprobs": 1})
+        choice = ((probe or {}).get("choices") or [{}])[0]
+        logprobs = choice.get("logprobs") if isinstance(choice, dict) else None
+        if not isinstance(logprobs, dict):
+            return False
+        generated = ((probe or {}).get("usage") or {}).get("completion_tokens")
+        try:
+            continuation_logprobs(logprobs, len(context), len(text), generated=generated)
+        except (TargetError, TypeError, ValueError):
+            return False
+        return True
 
     async def _probe_tools(self) -> bool:
         """Tools count as offered only when the model really calls one when asked to.

@@ -136,12 +136,13 @@ def overrides_text(overrides: Mapping[str, Any]) -> str:
     return "?" + "&".join(f"{key}={overrides[key]}" for key in sorted(overrides))
 
 
-def skip_tools_probe(target: Target) -> None:
-    """Before `start()`: spare a target its tool-calling probe, as no planned request offers
-    tools. Targets that probe tools (OpenAI) offer `skip_tools_probe()`; others skip nothing."""
-    skip = getattr(target, "skip_tools_probe", None)
-    if callable(skip):
-        skip()
+def plan_probes(target: Target, *, tools: bool, continuation: bool) -> None:
+    """Before `start()`: tell a target which optional capabilities the planned tasks use, so
+    it probes only those. Targets that probe (OpenAI) offer `plan_probes()`; others know
+    their capabilities without asking."""
+    plan = getattr(target, "plan_probes", None)
+    if callable(plan):
+        plan(tools=tools, continuation=continuation)
 
 
 class OverridingTarget:
@@ -171,8 +172,8 @@ class OverridingTarget:
     def max_concurrency(self) -> int:
         return self._inner.max_concurrency
 
-    def skip_tools_probe(self) -> None:
-        skip_tools_probe(self._inner)
+    def plan_probes(self, *, tools: bool, continuation: bool) -> None:
+        plan_probes(self._inner, tools=tools, continuation=continuation)
 
     async def start(self) -> None:
         await self._inner.start()

@@ -227,6 +227,9 @@ class Capabilities(BaseModel):
     streaming: bool = False
     # None: not probed (no planned task calls tools, so the run did not ask).
     tools: bool | None = False
+    # Scores a given continuation (the log-probabilities of text it is handed, as
+    # `/completions` with `echo` does). None: not probed, so a task tries and counts failures.
+    continuation: bool | None = None
 
 
 @runtime_checkable

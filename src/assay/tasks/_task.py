@@ -56,6 +56,9 @@ class Task:
     # The model is offered functions (`GenerateConfig.tools`): a target probes tool calling
     # only for runs that plan such a task.
     needs_tools: bool = False
+    # The solver scores given continuations (answer likelihoods): a target probes that it
+    # can (`Capabilities.continuation`) only for runs that plan such a task.
+    needs_continuation: bool = False
     # Human-labelled answers the judge is checked on in every judged run: (sample, answer
     # text, the score a careful human gives); the judge's agreement is reported beside its
     # numbers.

@@ -133,7 +133,9 @@ def qa_prompt(sample: Sample) -> str:
 
 
 def can_score_likelihoods(state: State) -> bool:
-    return state.capabilities.logprobs and state.mode == "completion"
+    """Raw completions with logprobs, and continuation scoring not known to be missing."""
+    caps = state.capabilities
+    return caps.logprobs and caps.continuation is not False and state.mode == "completion"
 
 
 def shuffled_order(sample: Sample) -> list[int]:
@@ -162,9 +164,10 @@ def likelihood_choices(task_name: str, *, letter_fallback: bool) -> Solver:
             return state
         if not letter_fallback:
             raise SpecError(
-                f"{task_name} needs answer likelihoods: a target with logprobs on raw "
-                f"completions (this one has logprobs={state.capabilities.logprobs}, "
-                f"completion={state.capabilities.completion}); run truthfulqa_mc1 instead"
+                f"{task_name} needs answer likelihoods: a target that scores continuations "
+                f"on raw completions (this one has logprobs={state.capabilities.logprobs}, "
+                f"completion={state.capabilities.completion}, "
+                f"continuation={state.capabilities.continuation}); run truthfulqa_mc1 instead"
             )
         order = shuffled_order(sample)
         letters = CHOICE_LETTERS[: len(order)]
@@ -316,6 +319,7 @@ def truthfulqa_mc1() -> Task:
         solvers=(likelihood_choices("truthfulqa_mc1", letter_fallback=True),),
         scorer=mc1_score(),
         config=GenerateConfig(max_tokens=16, stop=("\n",)),
+        needs_continuation=True,
     )
 
 
@@ -333,6 +337,7 @@ def truthfulqa_mc2() -> Task:
         scorer=mc2_score(),
         metric="mc2_true_mass",
         config=GenerateConfig(max_tokens=1),
+        needs_continuation=True,
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from assay.targets._openai import TOOLS_PROBE
+from assay.targets._openai import CONTINUATION_PROBE, TOOLS_PROBE
 
 Fault = Literal["ok", "429", "500", "stall", "broken", "malformed", "content_filter", "400"]
 Answer = Callable[[str], str]
@@ -61,6 +61,9 @@ class StubConfig:
     tools: bool = True
     # Answer whole JSON even when the client asked for a stream (as some servers do).
     ignore_stream: bool = False
+    # /completions with `echo` returns the prompt's tokens with logprobs (word tokens, each
+    # -0.1 per character); False: HTTP 400, like hosted APIs that dropped `echo`.
+    echo: bool = True
 
 
 @dataclass
@@ -69,6 +72,7 @@ class StubLog:
     by_prompt: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     tools_probes: int = 0  # tool-calling probes answered (not counted in `requests`)
+    continuation_probes: int = 0  # echo probes answered (not counted in `requests`)
     # With `record_timings`: perf_counter() at each request's arrival, and how many seconds
     # after its due time every streamed delta (and, separately, every first delta) was written.
     arrivals_s: list[float] = field(default_factory=list)
@@ -144,7 +148,33 @@ class StubServer:
             return web.json_response({"error": "not found"}, status=404)
         body = await request.json()
         prompt = str(body.get("prompt", ""))
+        if body.get("echo"):
+            return self._echo(body, prompt)
         return await self._answer(request, body, prompt, chat=False, received=received)
+
+    def _echo(self, body: dict[str, Any], prompt: str) -> web.Response:
+        """The prompt's tokens with logprobs, then the generated ones (no faults injected)."""
+        if prompt == "".join(CONTINUATION_PROBE):
+            self.log.continuation_probes += 1
+        else:
+            self.log.requests += 1
+            self.log.by_prompt[prompt] += 1
+        if not self.config.echo:
+            return web.json_response({"error": {"message": "echo is not supported"}}, status=400)
+        generated = _tokens(self.config.answer(prompt))[: int(body.get("max_tokens") or 1)]
+        tokens = _tokens(prompt) + generated
+        offsets = [sum(len(t) for t in tokens[:i]) for i in range(len(tokens))]
+        values: list[float | None] = [-0.1 * len(t) for t in tokens]
+        values[0] = None  # no logprob for the first token, as servers answer
+        logprobs = {
+            "tokens": tokens,
+            "token_logprobs": values,
+            "top_logprobs": [None] + [{t: -0.1 * len(t)} for t in tokens[1:]],
+            "text_offset": offsets,
+        }
+        whole = self._whole(body, generated, chat=False)
+        whole["choices"][0].update(text=prompt + "".join(generated), logprobs=logprobs)
+        return web.json_response(whole)
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         received = time.perf_counter()
