@@ -37,7 +37,7 @@ def _run_row(run_id: str) -> dict[str, Any]:
         "assay_version": "0.1.0",
         "target_spec": "fake:scripted",
         "model": "fake-model",
-        "capabilities": {"chat": True, "completion": False, "logprobs": False},
+        "capabilities": {"chat": True, "completion": False, "logprobs": False, "tools": None},
         "manifest": {
             "spec": {
                 "target": "fake:scripted",
@@ -181,6 +181,9 @@ def test_page_shows_run_tasks_and_confidence_intervals(store: Store) -> None:
         assert f"[{low:.3f}, {high:.3f}]" in page
         assert f"{task['value']:.3f}" in page
     assert "fake-model" in page
+    assert '<span class="tag on">chat</span>' in page
+    assert '<span class="tag off">logprobs</span>' in page
+    assert re.search(r'<span class="tag muted" title="not probed[^"]*">tools\?</span>', page)
     assert "timeout" in page  # the error table
     assert "rate_limited" in page  # a retried attempt
     assert "arith-hash-0123" in page  # the manifest's dataset hash
