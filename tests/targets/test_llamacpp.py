@@ -126,6 +126,15 @@ def test_greedy_output_is_independent_of_the_previous_prompt(builtin: LlamaCppTa
         assert after.logprobs == before.logprobs
 
 
+def test_repeat_penalty_is_off_unless_asked(builtin: LlamaCppTarget) -> None:
+    # Greedy decoding of a small model loops; llama.cpp's repeat penalty breaks the loop.
+    prompt = "1 2 3 1 2 3 1 2 3 1 2 3"
+    plain = send(builtin, completion(prompt, max_tokens=24))
+    assert send(builtin, completion(prompt, max_tokens=24, repeat_penalty=1.0)).text == plain.text
+    penalised = send(builtin, completion(prompt, max_tokens=24, repeat_penalty=1.5))
+    assert penalised.text != plain.text
+
+
 def test_prompt_too_long_is_truncated_error(builtin: LlamaCppTarget) -> None:
     with pytest.raises(TargetError) as raised:
         send(builtin, completion("word " * 5000, max_tokens=16))

@@ -20,6 +20,10 @@ def test_overrides_are_parsed_typed_and_split_off() -> None:
         "openai:http://h:8000/v1#m",
         {"top_p": 0.5, "seed": 3},
     )
+    assert split_overrides("openai:http://h:8000/v1#m?repeat_penalty=1.0") == (
+        "openai:http://h:8000/v1#m",
+        {"repeat_penalty": 1.0},
+    )
     assert split_overrides("gguf:/m.gguf") == ("gguf:/m.gguf", {})
     # An endpoint's own query string stays part of its URL.
     azure = "openai:https://h/v1?api-version=2024-06-01"
@@ -34,6 +38,7 @@ def test_overrides_are_parsed_typed_and_split_off() -> None:
         ("builtin?max_tokens=lots", "max_tokens must be an integer >= 1"),
         ("fake?top_p=2", "top_p must be a number in (0, 1]"),
         ("builtin?seed", "seed must be an integer"),
+        ("builtin?repeat_penalty=0", "repeat_penalty must be a number > 0"),
         ("openai:http://h/v1?temperature=1&colour=red", "unknown generation option 'colour'"),
     ],
 )
@@ -59,3 +64,19 @@ def test_overriding_target_changes_what_is_sent_and_its_spec() -> None:
     assert sent.config.temperature == 1.5 and sent.config.max_tokens == 9
     assert sent.prompt == "p"
     assert wrapped.model == inner.model and wrapped.capabilities == inner.capabilities
+
+
+def test_repeat_penalty_is_sent_only_when_set_and_keys_the_cache() -> None:
+    from assay.targets._openai import OpenAITarget
+
+    target = OpenAITarget("http://127.0.0.1:9/v1", "m")
+    plain = Request(mode="completion", config=GenerateConfig(max_tokens=4), prompt="p")
+    penalised = Request(
+        mode="completion", config=GenerateConfig(max_tokens=4, repeat_penalty=1.0), prompt="p"
+    )
+    _, body = target._body(plain)
+    assert "repeat_penalty" not in body and "repetition_penalty" not in body
+    assert "repeat_penalty" not in plain.payload()  # earlier cache keys stay valid
+    _, body = target._body(penalised)
+    assert body["repeat_penalty"] == body["repetition_penalty"] == 1.0
+    assert penalised.payload()["repeat_penalty"] == 1.0

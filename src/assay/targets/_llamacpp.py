@@ -222,7 +222,7 @@ class LlamaCppTarget:
             top_p=config.top_p if config.top_p is not None else 1.0,
             top_k=0 if config.temperature > 0 else 40,
             min_p=0.0,
-            repeat_penalty=1.0,
+            repeat_penalty=config.repeat_penalty if config.repeat_penalty is not None else 1.0,
         )
         for token in generator:
             if config.top_logprobs is not None:

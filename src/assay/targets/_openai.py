@@ -301,6 +301,9 @@ class OpenAITarget:
             body["stop"] = list(config.stop)
         if config.seed is not None:
             body["seed"] = config.seed
+        if config.repeat_penalty is not None:
+            # llama.cpp's name and vLLM's; not in the OpenAI API, which rejects both.
+            body["repeat_penalty"] = body["repetition_penalty"] = config.repeat_penalty
         if config.ignore_eos:
             # vLLM/SGLang/llama.cpp names; servers that do not know them ignore or reject them.
             body["ignore_eos"] = True

@@ -95,6 +95,7 @@ _OVERRIDES: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] =
     "top_p": (float, lambda v: 0 < v <= 1, "a number in (0, 1]"),
     "max_tokens": (int, lambda v: v >= 1, "an integer >= 1"),
     "seed": (int, lambda v: True, "an integer"),
+    "repeat_penalty": (float, lambda v: v > 0, "a number > 0"),
 }
 
 

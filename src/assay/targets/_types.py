@@ -94,6 +94,9 @@ class GenerateConfig:
     # the response's `logprobs` then hold one entry per continuation token (`Response.likelihood`).
     # A config field, not a request field, because solvers only reach the request through it.
     continuation: str | None = None
+    # Penalise tokens already in the last 64 (llama.cpp's `repeat_penalty`). None: the target's
+    # own default, which differs: 1.0 in-process, 1.1 on llama-cpp-python's server.
+    repeat_penalty: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +109,7 @@ class GenerateConfig:
             **({"ignore_eos": True} if self.ignore_eos else {}),
             **({"tools": [tool.as_dict() for tool in self.tools]} if self.tools else {}),
             **({"continuation": self.continuation} if self.continuation is not None else {}),
+            **({"repeat_penalty": self.repeat_penalty} if self.repeat_penalty is not None else {}),
         }
 
 
