@@ -122,6 +122,7 @@ def test_every_fault_is_retried_or_counted_and_never_scored(tmp_path: Path) -> N
         ("500", "http_5xx", 500),
         ("stall", "timeout", None),
         ("broken", "stream_broken", None),
+        ("cut", "stream_broken", 200),  # [DONE] with no finish_reason: an unfinished answer
     ],
 )
 def test_retryable_fault_on_every_attempt_ends_as_its_class(
@@ -144,6 +145,8 @@ def test_retryable_fault_on_every_attempt_ends_as_its_class(
     assert request["error_class"] == error_class
     assert request["attempts"] == FAST_RETRY.max_attempts
     assert request["http_status"] == status
+    if fault == "cut":
+        assert "without a finish_reason" in request["error_detail"]
     (invocation,) = _invocations(tmp_path, "faults")
     assert invocation["status"] == "complete"
     assert invocation["failed_attempts"] == {error_class: FAST_RETRY.max_attempts}

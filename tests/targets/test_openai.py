@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from assay import RunSpec, TargetUnavailable, evaluate
+from assay.store import Store
 from assay.targets import GenerateConfig, Message, Request, Response, resolve_target
 from assay.targets._openai import OpenAITarget, normalise_base_url
 from helpers import free_port, with_target
@@ -213,3 +214,22 @@ def test_multiple_choice_uses_logprobs_on_the_server(llama_server: str, tmp_path
     assert task["method"] == "logprob"
     assert task["n"] == 8 and task["errors"] == 0
     assert 0.0 <= task["value"] <= 1.0
+
+
+@pytest.mark.slow
+def test_answers_the_server_cuts_are_retried_not_scored(llama_server: str, tmp_path: Path) -> None:
+    # llama-cpp-python ends a stream with a bare [DONE] as soon as a second request waits for
+    # the model; four at once make it cut. Such an answer is unfinished: retried, never scored.
+    spec = RunSpec(target=f"openai:{llama_server}", tasks=("arithmetic",), limit=4, concurrency=4)
+    result = evaluate(spec, out_dir=tmp_path, run_id="cut")
+    results = json.loads(result.results_path.read_text())
+    assert results["requests"]["errors"] == {}
+    assert results["requests"]["retried"].get("stream_broken", 0) >= 1  # the server did cut
+    assert results["tasks"][0]["n"] + results["tasks"][0]["errors"] == 4
+    store = Store(f"sqlite:///{tmp_path / 'assay.db'}")
+    try:
+        requests = store.read_run("cut").requests
+    finally:
+        store.close()
+    assert len(requests) == 4
+    assert all(row["finish_reason"] in ("stop", "length") for row in requests)

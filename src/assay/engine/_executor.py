@@ -1,7 +1,9 @@
 """Sends requests to one target: adaptive bounded concurrency, retries with backoff and jitter.
 
-The in-flight limit starts at the configured concurrency and follows AIMD: halved on 429, 5xx
-and timeouts, grown by one per window of successes. Retry-After is honoured when given.
+The in-flight limit starts at the configured concurrency and follows AIMD: halved on 429, 5xx,
+timeouts and broken streams (servers that cut streams under load, as llama-cpp-python's does
+when a second request waits), grown by one per window of successes. Retry-After is honoured
+when given.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ from dataclasses import dataclass, replace
 from assay._errors import ErrorClass, TargetError
 from assay.targets._types import Request, Response, Target, Timings
 
-_BACKOFF_CLASSES = {ErrorClass.RATE_LIMITED, ErrorClass.HTTP_5XX, ErrorClass.TIMEOUT}
+_BACKOFF_CLASSES = {
+    ErrorClass.RATE_LIMITED,
+    ErrorClass.HTTP_5XX,
+    ErrorClass.TIMEOUT,
+    ErrorClass.STREAM_BROKEN,
+}
 
 
 @dataclass(frozen=True)

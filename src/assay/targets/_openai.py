@@ -526,6 +526,7 @@ class _StreamState:
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
         self.done = False
+        self.streamed = True
         # Tool calls by their `index`: streamed as an id and name, then arguments in pieces.
         self.tool_calls: dict[int, dict[str, str]] = {}
 
@@ -533,6 +534,7 @@ class _StreamState:
         """Consume a non-streamed answer (`message` in place of `delta`)."""
         self.feed(b"data: " + body.replace(b"\n", b" "))
         self.done = True
+        self.streamed = False
 
     def feed(self, raw_line: bytes) -> bool:
         """Consume one line; True once the stream said [DONE]."""
@@ -600,6 +602,17 @@ class _StreamState:
         if not self.done and self.finish_reason is None:
             raise TargetError(
                 "stream ended before [DONE]", error_class=ErrorClass.STREAM_BROKEN, status=status
+            )
+        if self.streamed and self.finish_reason is None:
+            # Every choice ends with a finish_reason. llama-cpp-python's server ends a stream
+            # with [DONE] alone when another request waits for the model (interrupt_requests,
+            # on by default): the answer is cut, whatever its length, and must not be scored.
+            raise TargetError(
+                f"stream said [DONE] without a finish_reason after {len(self.token_times)} "
+                "chunks: the server cut it (llama-cpp-python does when another request waits; "
+                "start it with --interrupt_requests False or run with --concurrency 1)",
+                error_class=ErrorClass.STREAM_BROKEN,
+                status=status,
             )
         if self.finish_reason == "content_filter":
             raise TargetError("content filter", error_class=ErrorClass.CONTENT_FILTER)

@@ -24,7 +24,9 @@ from aiohttp import web
 
 from assay.targets._openai import CONTINUATION_PROBE, TOOLS_PROBE
 
-Fault = Literal["ok", "429", "500", "stall", "broken", "malformed", "content_filter", "400"]
+# "cut": [DONE] after the first token, with no finish_reason (llama-cpp-python's server does so
+# to a stream when another request waits).
+Fault = Literal["ok", "429", "500", "stall", "broken", "cut", "malformed", "content_filter", "400"]
 Answer = Callable[[str], str]
 # Given a chat request body, the tool calls to answer with as (name, arguments JSON) pairs;
 # none: answer with text as usual.
@@ -307,6 +309,10 @@ class StubServer:
             if fault == "malformed" and index == 1:
                 await response.write(b"data: {not json\n\n")
                 continue
+            if fault == "cut" and index == 1:
+                await response.write(b"data: [DONE]\n\n")
+                await response.write_eof()
+                return response
             reasoning = index < len(thoughts)
             await response.write(self._event(body, token, chat, reasoning=reasoning))
         final: dict[str, Any] = {
