@@ -307,12 +307,25 @@ def compare(
     json_path, html_path = compare_runs(run_a, run_b, store=store, out=out)
     comparison = json.loads(json_path.read_text(encoding="utf-8"))
     for row in comparison["tasks"]:
-        diff = "—" if row["diff"] is None else f"{row['diff']:+.3f}"
-        p_value = "—" if row["p_value"] is None else f"{row['p_value']:.3g}"
-        verdict = "significant" if row["significant"] else "not significant"
-        paired = f"paired n={row['n_paired']}" if row["paired"] else "unpaired"
-        typer.echo(f"{row['task']}: B - A = {diff} ({paired}, p={p_value}, {verdict})")
+        line = f"{row['task']}: B - A = {_tested_diff(row)}"
+        share = row["scored_share"]
+        if share is not None:
+            scored = [
+                f"{round(side['value'] * side['n'])}/{side['n']}"
+                for side in (share["a"], share["b"])
+            ]
+            line += f"; scored {scored[0]} vs {scored[1]}: {_tested_diff(share)}"
+        typer.echo(line)
     typer.echo(f"comparison: {json_path}\nreport: {html_path}")
+
+
+def _tested_diff(row: dict[str, Any]) -> str:
+    """`+0.083 (unpaired, p=0.458, not significant)` for one row of compare.json."""
+    diff = "—" if row["diff"] is None else f"{row['diff']:+.3f}"
+    p_value = "—" if row["p_value"] is None else f"{row['p_value']:.3g}"
+    verdict = "significant" if row["significant"] else "not significant"
+    paired = f"paired n={row['n_paired']}" if row["paired"] else "unpaired"
+    return f"{diff} ({paired}, p={p_value}, {verdict})"
 
 
 @list_app.command("tasks")

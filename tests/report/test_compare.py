@@ -176,6 +176,41 @@ def test_binary_scores_get_an_exact_mcnemar_test_on_the_shared_samples(store: St
     assert "0 of A and 1 of B are in one run only" in row["why"]
 
 
+def test_a_gap_in_samples_scored_is_tested_where_the_metric_cannot_see_it(store: Store) -> None:
+    # B is cut before its answer on 14 of 20 items (as a model sampled hot is) and right on the
+    # 6 it finishes: on the 6 scored in both runs the accuracies are equal.
+    _add_run(store, "a", {"math": [1.0] * 20, "kq": [1.0] * 20})
+    _add_run(store, "b", {"math": [1.0] * 6 + [None] * 14, "kq": [1.0] * 20})
+    comparison = build_comparison(store.read_run("a"), store.read_run("b"))
+    row = _task(comparison, "math")
+
+    assert row["diff"] == 0.0 and not row["significant"] and row["n_paired"] == 6
+    share = row["scored_share"]
+    assert share["a"]["value"] == 1.0 and share["b"]["value"] == pytest.approx(0.3)
+    assert share["paired"] and share["n_paired"] == 20
+    assert share["test"] == "exact McNemar" and share["discordant"] == {"a_only": 14, "b_only": 0}
+    assert share["p_value"] == pytest.approx(2 / 2**14)
+    assert share["significant"] and share["diff"] == pytest.approx(-0.7)
+    assert share["why"].startswith("20 samples in both runs (joined on sample_id and epoch)")
+    # Every sample scored in both runs: nothing to test.
+    assert _task(comparison, "kq")["scored_share"] is None
+    page = render_comparison(comparison)
+    assert "share scored" in page and "the rest: timeout" in page
+
+
+def test_scored_shares_of_different_items_compare_as_proportions(store: Store) -> None:
+    _add_run(store, "a", {"math": [1.0] * 30 + [None] * 10})
+    _add_run(store, "b", {"math": [1.0] * 10 + [None] * 30}, sample_prefix="t")
+    share = _task(build_comparison(store.read_run("a"), store.read_run("b")), "math")[
+        "scored_share"
+    ]
+
+    assert not share["paired"] and share["n_paired"] == 0
+    assert share["interval"] == "Newcombe (independent proportions)"
+    assert share["diff"] == pytest.approx(-0.5) and share["significant"]
+    assert "compared as independent proportions" in share["why"]
+
+
 def test_pairing_finds_a_gap_an_unpaired_comparison_would_miss(store: Store) -> None:
     # B is right wherever A is, plus on 8 more of 100 items: 0.40 vs 0.48 is no significant
     # gap between independent samples, but 8 discordant pairs all one way is.
@@ -370,14 +405,18 @@ def test_builtin_model_sampled_hot_is_significantly_worse(tmp_path: Path) -> Non
 
 def test_cli_compares_and_names_the_store_for_an_unknown_run(tmp_path: Path) -> None:
     opened = Store(f"sqlite:///{tmp_path}/assay.db")
-    _add_run(opened, "a", {"math": [1.0] * 10 + [0.0] * 10})
-    _add_run(opened, "b", {"math": [1.0] * 20})
+    _add_run(opened, "a", {"math": [1.0] * 10 + [0.0] * 10, "kq": [1.0] * 20})
+    _add_run(opened, "b", {"math": [1.0] * 20, "kq": [1.0] * 4 + [None] * 16})
     opened.close()
     command = [*assay_command(), "compare", "a", "b", "--out", str(tmp_path)]
     done = subprocess.run(command, capture_output=True, text=True, env=subprocess_env())
 
     assert done.returncode == 0, done.stderr
-    assert "math: B - A = +0.500 (paired n=20, p=0.00195, significant)" in done.stdout
+    assert "math: B - A = +0.500 (paired n=20, p=0.00195, significant)\n" in done.stdout
+    assert (
+        "kq: B - A = +0.000 (paired n=4, p=1, not significant); "
+        "scored 20/20 vs 4/20: -0.800 (paired n=20, p=3.05e-05, significant)"
+    ) in done.stdout
     assert (tmp_path / "compare-a-vs-b" / "compare.html").is_file()
 
     missing = [*assay_command(), "compare", "a", "nope", "--out", str(tmp_path)]

@@ -2,8 +2,9 @@
 
 Per shared task: both metrics and B - A with a 95% CI, tested on the samples both runs scored
 (exact McNemar for 0/1 scores, sign-flip permutation otherwise), or as independent samples when
-the runs share none; roll-ups per dimension and overall; and the manifest differences that
-could explain a gap.
+the runs share none; where samples went unscored (truncated, errors), the share scored, tested
+the same way; roll-ups per dimension and overall; and the manifest differences that could
+explain a gap.
 """
 
 from __future__ import annotations
@@ -56,6 +57,15 @@ def _scored(data: RunData) -> dict[str, dict[SampleKey, float]]:
     for row in data.scores:
         if row["outcome"] == "scored" and row["value"] is not None:
             by_task[row["task"]][(row["sample_id"], row["epoch"])] = float(row["value"])
+    return by_task
+
+
+def _scored_or_not(data: RunData) -> dict[str, dict[SampleKey, float]]:
+    """Per task, 1.0 for every sample and epoch that got a score, 0.0 for one that did not."""
+    by_task: dict[str, dict[SampleKey, float]] = defaultdict(dict)
+    for row in data.scores:
+        scored = row["outcome"] == "scored" and row["value"] is not None
+        by_task[row["task"]][(row["sample_id"], row["epoch"])] = float(scored)
     return by_task
 
 
@@ -165,6 +175,25 @@ def _unpaired(values_a: list[float], values_b: list[float], binary: bool) -> dic
         "test": "label permutation (unpaired)",
         "p_value": result.p_value,
     }
+
+
+def _scored_share(
+    outcomes_a: Mapping[SampleKey, float], outcomes_b: Mapping[SampleKey, float]
+) -> dict[str, Any]:
+    """B - A in the share of a task's samples that got a score, paired where the runs share them."""
+    share = compare_task("scored share", outcomes_a, outcomes_b)
+    del share["task"]
+    if share["paired"]:
+        share["why"] = (
+            f"{share['n_paired']} samples in both runs (joined on sample_id and epoch), "
+            "each scored or not"
+        )
+    elif share["diff"] is not None:
+        share["why"] = (
+            "the runs share too few samples (different items, e.g. another seed), so the shares "
+            "are compared as independent proportions"
+        )
+    return share
 
 
 # -- roll-ups -------------------------------------------------------------------------------
@@ -404,12 +433,17 @@ def build_comparison(a: RunData, b: RunData) -> dict[str, Any]:
     shared = [name for name in info_a if name in info_b]
     scored_a, scored_b = _scored(a), _scored(b)
     missing_a, missing_b = _not_scored(a), _not_scored(b)
+    outcomes_a, outcomes_b = _scored_or_not(a), _scored_or_not(b)
     rows, notes = [], []
     for name in shared:
         row = compare_task(name, scored_a.get(name, {}), scored_b.get(name, {}))
         row["dimension"] = info_a[name]["dimension"]
         row["metric"] = info_a[name]["metric"]
-        # Unscored samples sit outside every test above, so a gap there must be shown apart.
+        # Unscored samples sit outside every test above, so a gap there is tested apart: the
+        # share of samples scored (a target sampled hot is cut at max_tokens far more often).
+        row["scored_share"] = None
+        if missing_a.get(name) or missing_b.get(name):
+            row["scored_share"] = _scored_share(outcomes_a.get(name, {}), outcomes_b.get(name, {}))
         for side, missing in (("a", missing_a), ("b", missing_b)):
             counts = missing.get(name, Counter())
             row[side]["not_scored"] = dict(sorted(counts.items()))
