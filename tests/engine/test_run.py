@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from assay import RunSpec, evaluate
@@ -10,7 +11,9 @@ from assay._errors import ErrorClass
 from assay.engine import cache_key
 from assay.store import Store
 from assay.targets import Capabilities, FakeTarget, GenerateConfig, Request, Response
-from assay.tasks._quick import arithmetic_samples
+from assay.tasks import Sample
+from assay.tasks._quick import arithmetic, arithmetic_samples
+from assay.tasks._task import send_order
 
 
 def _answers_every_other(request: Request) -> str:
@@ -106,3 +109,13 @@ def test_cache_key_covers_what_changes_the_answer() -> None:
         cache_key("t", "m", Request("completion", GenerateConfig(seed=1), prompt="q"), 0),
     ]
     assert len({key, *variants}) == len(variants) + 1
+
+
+def test_samples_sharing_a_prefix_are_sent_together_in_dataset_order() -> None:
+    samples = [Sample(f"q{i}", "1", metadata={"subject": s}) for i, s in enumerate("abcabca")]
+    grouped = replace(arithmetic(), prefix_group=lambda sample: sample.metadata["subject"])
+
+    assert [s.input for s in send_order(grouped, samples)] == [
+        "q0", "q3", "q6", "q1", "q4", "q2", "q5"
+    ]  # fmt: skip
+    assert send_order(arithmetic(), samples) == samples

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import itertools
 import json
 import re
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from assay import RunSpec, evaluate
 from assay._errors import DatasetError, ErrorClass
 from assay.scorers import extract_number
+from assay.store import Store, default_store_url
 from assay.targets import Capabilities, FakeTarget, Message, Request, Response, TokenLogprob
 from assay.tasks import Sample, Score, Scorer, State, TaskContext, get_task, task_names
 from assay.tasks import _loaders as loaders
@@ -210,6 +212,32 @@ def test_mmlu_prompt_is_the_papers_five_shot_format(tmp_path: Path) -> None:
     assert request.mode == "completion"
     assert request.prompt == MMLU_ABSTRACT_ALGEBRA
     assert request.config.max_tokens == 16  # no logprobs: the letter is generated
+
+
+@needs_data
+def test_mmlu_is_sent_grouped_by_subject_and_stored_in_dataset_order(tmp_path: Path) -> None:
+    # 114 items: about two per subject, round-robin in the dataset. Sent one subject at a time, the
+    # 5-shot prefix (~2,600 tokens) stays in a prefix cache for the subject's second item.
+    fake = FakeTarget([" B"], capabilities=Capabilities(streaming=True))
+    spec = RunSpec(
+        target="fake", tasks=("mmlu",), limit=114, data_dir=str(SHARED_DATA), concurrency=1
+    )
+    result = evaluate(spec, target=fake, out_dir=tmp_path)
+    store = Store(default_store_url(tmp_path))
+    try:
+        rows = store.read_run(result.outcome.run_id).samples
+    finally:
+        store.close()
+    subject_of = {row["sample_id"]: row["metadata"]["subject"] for row in rows}
+    stored = [row["metadata"]["subject"] for row in rows]
+    sent = [subject_of[r.sample_id] for r in fake.requests]
+
+    subjects = list(dict.fromkeys(stored))
+    assert len(sent) == 114 and len(subjects) == 57
+    # One contiguous run per subject, subjects in the order the dataset first has them.
+    assert [subject for subject, _ in itertools.groupby(sent)] == subjects
+    # Stored (and reported) in the dataset's round-robin order.
+    assert sorted(stored) == sorted(sent) and stored[:57] == subjects
 
 
 @needs_data

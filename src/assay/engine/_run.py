@@ -38,7 +38,14 @@ from assay.targets._types import (
     Usage,
 )
 from assay.tasks._perturb import perturbed_task
-from assay.tasks._task import JudgeCheck, Task, TaskContext, dataset_hash, get_task
+from assay.tasks._task import (
+    JudgeCheck,
+    Task,
+    TaskContext,
+    dataset_hash,
+    get_task,
+    send_order,
+)
 from assay.tasks._types import Judge, Sample, Score, State, content_id
 
 # A judge's requests are stored under "<task>:judge", apart from the target's; its agreement
@@ -292,7 +299,7 @@ class Runner:
         work = [
             (item.task, sample, epoch)
             for item in planned
-            for sample in item.samples
+            for sample in send_order(item.task, item.samples)
             for epoch in range(self.spec.epochs)
         ]
         # Enough coroutines in flight to keep the target busy, not one per sample.

@@ -202,13 +202,8 @@ class OpenAITarget:
         logprobs: their tasks then fall back to generation or stop in one line)."""
         context, text = CONTINUATION_PROBE[0], "".join(CONTINUATION_PROBE)
         probe = await self._probe_once("completions", {"prompt": text, "echo": True, "logprobs": 1})
-        choice = ((probe or {}).get("choices") or [{}])[0]
-        logprobs = choice.get("logprobs") if isinstance(choice, dict) else None
-        if not isinstance(logprobs, dict):
-            return False
-        generated = ((probe or {}).get("usage") or {}).get("completion_tokens")
         try:
-            continuation_logprobs(logprobs, len(context), len(text), generated=generated)
+            _echoed_continuation(probe, len(context), len(text), url=self._base_url)
         except (TargetError, TypeError, ValueError):
             return False
         return True
@@ -403,19 +398,7 @@ class OpenAITarget:
             raise TargetError(
                 f"{url}: {type(exc).__name__}", error_class=ErrorClass.CONNECTION
             ) from None
-        choices = answer.get("choices") if isinstance(answer, dict) else None
-        first = choices[0] if isinstance(choices, list) and choices else {}
-        logprobs = first.get("logprobs") if isinstance(first, dict) else None
-        usage = answer.get("usage") if isinstance(answer, dict) else None
-        usage = usage if isinstance(usage, dict) else {}
-        if not isinstance(logprobs, dict):
-            raise TargetError(
-                f"{url}: the echo answer has no logprobs; this server cannot score continuations",
-                error_class=ErrorClass.MALFORMED,
-            )
-        scored = continuation_logprobs(
-            logprobs, len(request.prompt), len(text), generated=usage.get("completion_tokens")
-        )
+        scored, usage = _echoed_continuation(answer, len(request.prompt), len(text), url=url)
         return Response(
             text="",
             finish_reason="stop",
@@ -428,6 +411,26 @@ class OpenAITarget:
             logprobs=tuple(scored),
             http_status=status,
         )
+
+
+def _echoed_continuation(
+    answer: Any, context_chars: int, total_chars: int, *, url: str
+) -> tuple[list[TokenLogprob], dict[str, Any]]:
+    """The continuation's token logprobs and the usage, from an `echo` completion's answer."""
+    choices = answer.get("choices") if isinstance(answer, dict) else None
+    first = choices[0] if isinstance(choices, list) and choices else {}
+    logprobs = first.get("logprobs") if isinstance(first, dict) else None
+    usage = answer.get("usage") if isinstance(answer, dict) else None
+    usage = usage if isinstance(usage, dict) else {}
+    if not isinstance(logprobs, dict):
+        raise TargetError(
+            f"{url}: the echo answer has no logprobs; this server cannot score continuations",
+            error_class=ErrorClass.MALFORMED,
+        )
+    scored = continuation_logprobs(
+        logprobs, context_chars, total_chars, generated=usage.get("completion_tokens")
+    )
+    return scored, usage
 
 
 def continuation_logprobs(

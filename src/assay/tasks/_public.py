@@ -171,9 +171,11 @@ def choice_task(benchmark: ChoiceBenchmark, *, shots: int) -> Task:
         description=(
             f"{benchmark.about} {regime}. Letter by logprob when the target offers logprobs, "
             "else generated letter. Items interleave the sorted subjects round-robin (file "
-            "order within a subject), so --limit N spans many subjects."
+            "order within a subject), so --limit N spans many subjects; they are sent grouped "
+            "by subject, so a prefix cache keeps each subject's exemplars."
         ),
         dataset=dataset,
+        prefix_group=lambda sample: str(sample.metadata["subject"]),
         solvers=(subject_choice(benchmark.format, prefixes),),
         scorer=benchmark.scorer(),
         config=GenerateConfig(max_tokens=16, stop=("\n",)),

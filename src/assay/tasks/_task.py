@@ -66,6 +66,22 @@ class Task:
     # Generated tasks: the same item from its template with other numbers and the answer
     # recomputed (None when it cannot be); used by the contamination probe.
     perturb: Callable[[Sample, random.Random], Sample | None] | None = None
+    # Samples with the same key share a long prompt prefix (MMLU's 5-shot exemplars per
+    # subject): the engine sends them one after another, so the prefix cache of llama.cpp or
+    # a server keeps it instead of prefilling it again. Results keep the dataset order.
+    prefix_group: Callable[[Sample], str] | None = None
+
+
+def send_order(task: Task, samples: Sequence[Sample]) -> list[Sample]:
+    """The order a task's samples are sent in: the dataset's, with each prefix group together
+    (groups in order of first appearance, samples in dataset order within a group)."""
+    group = task.prefix_group
+    if group is None:
+        return list(samples)
+    first_seen: dict[str, int] = {}
+    for sample in samples:
+        first_seen.setdefault(group(sample), len(first_seen))
+    return sorted(samples, key=lambda sample: first_seen[group(sample)])
 
 
 def dataset_hash(samples: Sequence[Sample]) -> str:
