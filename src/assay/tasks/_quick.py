@@ -208,8 +208,64 @@ _TOPICS = (
     "an old clock",
     "trains",
     "gardening",
+    "a night sky",
+    "a village market",
+    "summer holidays",
+    "a lighthouse",
+    "bread baking",
+    "a long walk",
+    "the first snow",
+    "a busy airport",
+    "an old bridge",
+    "owls",
+    "a quiet lake",
+    "board games",
+    "a school garden",
+    "autumn leaves",
+    "a desert road",
+    "honeybees",
+    "a football match",
+    "a music lesson",
+    "a fishing boat",
+    "a birthday party",
+    "a mountain hut",
+    "street lamps",
+    "a museum visit",
+    "a windy beach",
 )
-_KEYWORDS = ("river", "window", "bright", "quiet", "journey", "silver", "market", "friend")
+# How the writing task is asked; every form asks for two sentences, as the constraints assume.
+_FORMS = (
+    "Write two sentences about {topic}.",
+    "Describe {topic} in two sentences.",
+    "Write two short sentences about {topic}.",
+    "Tell me about {topic} in two sentences.",
+)
+_KEYWORDS = (
+    "river",
+    "window",
+    "bright",
+    "quiet",
+    "journey",
+    "silver",
+    "market",
+    "friend",
+    "morning",
+    "gentle",
+    "garden",
+    "stone",
+    "warm",
+    "paper",
+    "ancient",
+    "green",
+    "storm",
+    "music",
+    "simple",
+    "harbor",
+    "golden",
+    "village",
+    "careful",
+    "evening",
+)
 
 
 def _lowercase(rng: random.Random) -> Constraint:
@@ -225,7 +281,7 @@ def _no_comma(rng: random.Random) -> Constraint:
 
 
 def _short(rng: random.Random) -> Constraint:
-    limit = rng.choice((15, 20, 25, 30))
+    limit = rng.choice((10, 15, 20, 25, 30, 35, 40))
     return (
         f"Use fewer than {limit} words.",
         "length_constraints:number_words",
@@ -239,7 +295,9 @@ def _keyword(rng: random.Random) -> Constraint:
 
 
 def _ending(rng: random.Random) -> Constraint:
-    phrase = rng.choice(("That is all.", "The end.", "Thank you."))
+    phrase = rng.choice(
+        ("That is all.", "The end.", "Thank you.", "See you soon.", "Enough said.", "Bye for now.")
+    )
     return (
         f'End your answer with the exact phrase "{phrase}".',
         "startend:end_checker",
@@ -276,9 +334,9 @@ def instruction_samples(seed: int, count: int = 200) -> list[Sample]:
     rng = random.Random(f"instructions:{seed}")
 
     def make(index: int) -> Sample:
-        topic = rng.choice(_TOPICS)
+        task = rng.choice(_FORMS).format(topic=rng.choice(_TOPICS))
         text, instruction_id, kwargs = _CONSTRAINTS[index % len(_CONSTRAINTS)](rng)
-        prompt = f"Write two sentences about {topic}. {text}"
+        prompt = f"{task} {text}"
         return Sample(
             input=prompt,
             target="",
@@ -320,7 +378,10 @@ def instructions() -> Task:
     return Task(
         name="instructions",
         dimension="instruction_following",
-        description="Generated writing prompts with verifiable constraints (IFEval rules).",
+        description=(
+            "Generated writing prompts (36 topics, 4 phrasings) with one verifiable constraint "
+            "of 8 kinds and their parameters (IFEval rules); two seeds share few items."
+        ),
         dataset=lambda ctx: instruction_samples(ctx.seed),
         solvers=(prompt_template("Instruction: {input}\nResponse:"), generate_step()),
         scorer=instructions_followed(),
