@@ -14,6 +14,7 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,31 +52,29 @@ def _interval(bounds: tuple[float, float]) -> list[float | None]:
     return [_clean(bounds[0]), _clean(bounds[1])]
 
 
-def _scored(data: RunData) -> dict[str, dict[SampleKey, float]]:
-    """Per task, the value of every sample and epoch that was scored (errors left out)."""
-    by_task: dict[str, dict[SampleKey, float]] = defaultdict(dict)
-    for row in data.scores:
-        if row["outcome"] == "scored" and row["value"] is not None:
-            by_task[row["task"]][(row["sample_id"], row["epoch"])] = float(row["value"])
-    return by_task
+@dataclass
+class _Tally:
+    """One run's score rows by task: what was scored, what was not, and why."""
+
+    # The value of every sample and epoch that was scored (errors left out).
+    scored: dict[str, dict[SampleKey, float]] = field(default_factory=lambda: defaultdict(dict))
+    # 1.0 for every sample and epoch that got a score, 0.0 for one that did not.
+    outcomes: dict[str, dict[SampleKey, float]] = field(default_factory=lambda: defaultdict(dict))
+    # Samples without a score (errors, truncations, refusals...) by class.
+    not_scored: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
-def _scored_or_not(data: RunData) -> dict[str, dict[SampleKey, float]]:
-    """Per task, 1.0 for every sample and epoch that got a score, 0.0 for one that did not."""
-    by_task: dict[str, dict[SampleKey, float]] = defaultdict(dict)
+def _tally(data: RunData) -> _Tally:
+    tally = _Tally()
     for row in data.scores:
+        task, key = row["task"], (row["sample_id"], row["epoch"])
         scored = row["outcome"] == "scored" and row["value"] is not None
-        by_task[row["task"]][(row["sample_id"], row["epoch"])] = float(scored)
-    return by_task
-
-
-def _not_scored(data: RunData) -> dict[str, Counter[str]]:
-    """Per task, samples without a score (errors, truncations, refusals...) by class."""
-    by_task: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in data.scores:
-        if row["outcome"] != "scored" or row["value"] is None:
-            by_task[row["task"]][row["error_class"] or row["outcome"]] += 1
-    return by_task
+        tally.outcomes[task][key] = float(scored)
+        if scored:
+            tally.scored[task][key] = float(row["value"])
+        else:
+            tally.not_scored[task][row["error_class"] or row["outcome"]] += 1
+    return tally
 
 
 def _summary(values: Sequence[float]) -> dict[str, Any]:
@@ -431,9 +430,9 @@ def build_comparison(a: RunData, b: RunData) -> dict[str, Any]:
     info_a = {t["task"]: t for t in a.tasks}
     info_b = {t["task"]: t for t in b.tasks}
     shared = [name for name in info_a if name in info_b]
-    scored_a, scored_b = _scored(a), _scored(b)
-    missing_a, missing_b = _not_scored(a), _not_scored(b)
-    outcomes_a, outcomes_b = _scored_or_not(a), _scored_or_not(b)
+    tally_a, tally_b = _tally(a), _tally(b)
+    scored_a, scored_b = tally_a.scored, tally_b.scored
+    missing_a, missing_b = tally_a.not_scored, tally_b.not_scored
     rows, notes = [], []
     for name in shared:
         row = compare_task(name, scored_a.get(name, {}), scored_b.get(name, {}))
@@ -443,7 +442,9 @@ def build_comparison(a: RunData, b: RunData) -> dict[str, Any]:
         # share of samples scored (a target sampled hot is cut at max_tokens far more often).
         row["scored_share"] = None
         if missing_a.get(name) or missing_b.get(name):
-            row["scored_share"] = _scored_share(outcomes_a.get(name, {}), outcomes_b.get(name, {}))
+            row["scored_share"] = _scored_share(
+                tally_a.outcomes.get(name, {}), tally_b.outcomes.get(name, {})
+            )
         for side, missing in (("a", missing_a), ("b", missing_b)):
             counts = missing.get(name, Counter())
             row[side]["not_scored"] = dict(sorted(counts.items()))

@@ -79,9 +79,8 @@ def send_order(task: Task, samples: Sequence[Sample]) -> list[Sample]:
     if group is None:
         return list(samples)
     first_seen: dict[str, int] = {}
-    for sample in samples:
-        first_seen.setdefault(group(sample), len(first_seen))
-    return sorted(samples, key=lambda sample: first_seen[group(sample)])
+    ranks = [first_seen.setdefault(group(sample), len(first_seen)) for sample in samples]
+    return [sample for _, sample in sorted(zip(ranks, samples, strict=True), key=lambda p: p[0])]
 
 
 def dataset_hash(samples: Sequence[Sample]) -> str:
