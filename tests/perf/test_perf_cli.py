@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,35 @@ def test_generation_overrides_in_the_target_are_refused_in_one_line(tmp_path: Pa
     assert result.returncode == 2, result.stderr
     (line,) = result.stderr.splitlines()
     assert "generation overrides" in line and "temperature" in line
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("reported", [8, 0], ids=["constant_usage", "zero_usage"])
+def test_usage_that_ignores_the_prompt_length_falls_back_to_counting_words(
+    tmp_path: Path, reported: int
+) -> None:
+    # Some proxies and stubs report the same prompt_tokens (or 0) for every prompt: calibrating
+    # on it must stop at once and say so, not grow the prompt until memory runs out.
+    out = tmp_path / "out"
+    with StubServer(StubConfig(constant_prompt_tokens=reported)) as server:
+        result = assay_perf(
+            f"openai:{server.url}",
+            *("--profile", "sync", "--requests", "2", "--prompt-tokens", "128"),
+            *("--out", str(out), "--run-id", "flat"),
+            timeout_s=60,
+        )
+        sent_words = [len(prompt.split()) for prompt in server.log.by_prompt]
+    assert result.returncode == 0, result.stderr
+    # The search never builds more than 5 words a token (0.2 tokens a word, the least plausible).
+    assert max(sent_words) <= 5 * 128, max(sent_words)
+    perf = read_perf(out, "flat")
+    assert perf["requests"] == 2 and perf["success_rate"] == 1.0
+    calibration = perf["workload"]["calibration"]
+    assert calibration["source"] == "words"
+    assert perf["workload"]["length_calibration"] == "words"
+    said = rf"server usage reported {reported} prompt tokens for \d+ words"
+    assert re.search(said, calibration["reason"]), calibration["reason"]
+    assert "estimated at one token per word" in calibration["reason"]
+    assert f"length calibration: words: {calibration['reason']}" in result.stdout
+    report = (out / "flat" / "report.html").read_text("utf-8")
+    assert f"<th>Length calibration</th><td>words: {calibration['reason']}</td>" in report

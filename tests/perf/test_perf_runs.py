@@ -112,7 +112,36 @@ def test_each_profile_fills_the_perf_contract(
     if len(per_step) == 1:  # one step: its figures are also the top level of "perf"
         check_step(perf, per_step[0])
     assert perf["workload"]["length_calibration"] == "usage"  # the stub has no tokenizer
+    assert perf["workload"]["calibration"] == {
+        "source": "usage",
+        "reason": "the server has no tokenize endpoint; "
+        "counted by the prompt tokens the server reports in its usage",
+    }
     assert perf["workload"]["api"] == "completion"
+
+
+@pytest.mark.timeout(120)
+def test_constant_usage_with_a_shared_prefix_is_found_out_and_lengths_bounded(
+    tmp_path: Path,
+) -> None:
+    # Usage stuck at 40: plausible for the 32-token prefix's first guess, so it is found out in
+    # the prefix search, by small steps; the whole prompt is then fitted by word count.
+    profile = LoadProfile("sweep", concurrency=(1, 2), requests=3)
+    config = stub_config(constant_prompt_tokens=40)
+    with StubServer(config) as server:
+        perf = run_perf(
+            server, options(profile, prompt_tokens=256, shared_prefix_tokens=32), tmp_path
+        )["perf"]
+        sent = [len(prompt.split()) for prompt in server.log.by_prompt]
+    assert max(sent) <= 5 * 256 and sent.count(256) == 6
+    calibration = perf["workload"]["calibration"]
+    assert calibration["source"] == perf["workload"]["length_calibration"] == "words"
+    # Two steps of 6 and 5 words look like noise each; together they must move any real count.
+    assert calibration["reason"].startswith(
+        "the server has no tokenize endpoint; server usage did not change when the prompt "
+        "shrank from 32 to 21 words (40 → 40 tokens); lengths estimated at one token per word"
+    ), calibration["reason"]
+    assert [s["success_rate"] for s in perf["steps"]] == [1.0, 1.0]
 
 
 def test_open_loop_steps_record_the_requested_rate(tmp_path: Path) -> None:
@@ -145,6 +174,7 @@ def test_failures_are_counted_and_kept_out_of_latency_figures(tmp_path: Path) ->
     assert min(perf["ttft_s"]["p50"], perf["ttft_s"]["mean"]) >= TTFT_S
     assert perf["request_throughput"] < perf["requests"] / perf["duration_s"]
     assert perf["workload"]["length_calibration"] == "file"
+    assert perf["workload"]["calibration"]["source"] == "file"
 
 
 def test_reasoning_streams_separate_ttft_from_ttfat(tmp_path: Path) -> None:

@@ -107,7 +107,7 @@ def test_sweep_report_shows_workload_slo_and_per_step_tables(sweep: PerfRun) -> 
     # Workload and SLO.
     assert "Load test · <code>sweep</code>" in page
     assert "32 tokens" in page and "16 tokens" in page
-    assert "<th>Length calibration</th><td>usage</td>" in page
+    assert "<th>Length calibration</th><td>usage: the server has no tokenize endpoint;" in page
     assert "<th>Output-length control</th><td>max_tokens only</td>" in page
     assert "<th>Shared prefix</th><td>none</td>" in page
     assert "TTFT ≤ 50.0 ms" in page
@@ -217,7 +217,7 @@ def test_failure_classes_are_shown_with_the_success_rate(tmp_path: Path) -> None
     assert run.results["perf"]["failures"] == {"http_5xx": 2, "rate_limited": 1}
     assert "40.0%" in run.page
     assert "http_5xx ×2, rate_limited ×1" in run.page
-    assert "<th>Length calibration</th><td>file</td>" in run.page
+    assert "<th>Length calibration</th><td>file: prompts read from a file are sent" in run.page
 
 
 def test_perf_values_are_escaped(sweep: PerfRun) -> None:

@@ -211,6 +211,7 @@ def _manifest(options: PerfOptions, workload: Workload) -> dict[str, Any]:
             "output_tokens": workload.output_tokens,
             "shared_prefix_tokens": workload.shared_prefix_tokens,
             "length_calibration": workload.calibration,
+            "calibration": {"source": workload.calibration, "reason": workload.calibration_reason},
             "output_length_control": "ignore_eos" if workload.ignore_eos else "max_tokens only",
             "distinct_prompts": len(workload.prompts),
             "api": "chat" if workload.chat else "completion",

@@ -66,6 +66,9 @@ class StubConfig:
     # /completions with `echo` returns the prompt's tokens with logprobs (word tokens, each
     # -0.1 per character); False: HTTP 400, like hosted APIs that dropped `echo`.
     echo: bool = True
+    # Report this many prompt tokens in every usage, whatever the prompt (as some proxies and
+    # stubs do; 0 like those that fill usage with zeros); None: the prompt's word count.
+    constant_prompt_tokens: int | None = None
 
 
 @dataclass
@@ -274,7 +277,7 @@ class StubServer:
             "object": "text_completion",
             "model": self.config.model,
             "choices": [choice],
-            "usage": _usage(body, len(thoughts) + len(tokens)),
+            "usage": self._usage(body, len(thoughts) + len(tokens)),
         }
 
     async def _stream(
@@ -324,7 +327,7 @@ class StubServer:
         }
         await response.write(b"data: " + json.dumps(final).encode() + b"\n\n")
         if (body.get("stream_options") or {}).get("include_usage"):
-            usage = {"id": "stub", "choices": [], "usage": _usage(body, len(tokens))}
+            usage = {"id": "stub", "choices": [], "usage": self._usage(body, len(tokens))}
             await response.write(b"data: " + json.dumps(usage).encode() + b"\n\n")
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
@@ -366,6 +369,17 @@ class StubServer:
         await response.write_eof()
         return response
 
+    def _usage(self, body: dict[str, Any], completion_tokens: int) -> dict[str, int]:
+        prompt = body.get("prompt") or json.dumps(body.get("messages"))
+        prompt_tokens = self.config.constant_prompt_tokens
+        if prompt_tokens is None:
+            prompt_tokens = len(str(prompt).split())
+        return {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+
     def _event(self, body: dict[str, Any], token: str, chat: bool, *, reasoning: bool) -> bytes:
         choice: dict[str, Any] = {"index": 0, "finish_reason": None}
         if chat:
@@ -394,16 +408,6 @@ def _tokens(text: str) -> list[str]:
     for index, word in enumerate(text.split(" ")):
         pieces.append(word if index == 0 else " " + word)
     return [p for p in pieces if p]
-
-
-def _usage(body: dict[str, Any], completion_tokens: int) -> dict[str, int]:
-    prompt = body.get("prompt") or json.dumps(body.get("messages"))
-    prompt_tokens = len(str(prompt).split())
-    return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
 
 
 def _completion_logprobs(tokens: list[str], top: int) -> dict[str, Any]:
