@@ -92,6 +92,39 @@ def test_errors_are_counted_not_scored(tmp_path: Path) -> None:
     assert task["error_classes"] == {"content_filter": len(errored)}
 
 
+def right_cut_or_filtered(request: Request) -> str | Response:
+    """By item index mod 3: the right answer; an output cut at max_tokens before any answer;
+    a request refused by a content filter."""
+    samples = {s.input: s for s in arithmetic_samples(0, 40)}
+    question = request.prompt.rsplit("Question: ", 1)[1].split("\nAnswer:")[0]
+    index = list(samples).index(question)
+    if index % 3 == 1:
+        return Response(text=" Let me add the first two numbers and then", finish_reason="length")
+    if index % 3 == 2:
+        return Response(error=ErrorClass.CONTENT_FILTER, error_detail="filtered")
+    return f" The answer is {samples[question].target}."
+
+
+def test_a_cut_answer_is_wrong_and_counted_apart_from_errors(tmp_path: Path) -> None:
+    spec = RunSpec(target="fake", tasks=("arithmetic",), limit=30)
+    result = evaluate(spec, out_dir=tmp_path, target=FakeTarget(right_cut_or_filtered), run_id="c")
+    results = json.loads(result.results_path.read_text())
+    (task,) = results["tasks"]
+
+    # 10 right, 10 cut, 10 filtered: n counts the 20 answered, cut ones as wrong.
+    assert (task["n"], task["value"]) == (20, 0.5)
+    assert (task["truncated"], task["truncated_share"]) == (10, 0.5)
+    assert (task["errors"], task["error_classes"]) == (10, {"content_filter": 10})
+    assert task["method"] == "generate"
+    assert results["dimensions"][0]["value"] == 0.5 and results["overall"]["value"] == 0.5
+    store = Store(f"sqlite:///{tmp_path / 'assay.db'}")
+    cut = [s for s in store.read_run("c").scores if s["outcome"] == "truncated"]
+    store.close()
+    assert len(cut) == 10 and {(s["value"], s["error_class"]) for s in cut} == {(0.0, None)}
+    html = result.report_path.read_text()
+    assert ">Cut</th>" in html and "10 (50.0%)" in html and "0.000 (cut at max_tokens)" in html
+
+
 def test_cache_key_covers_what_changes_the_answer() -> None:
     base = Request("completion", GenerateConfig(seed=1), prompt="p")
     key = cache_key("t", "m", base, 0)

@@ -9,7 +9,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import plotly.offline
 import pytest
@@ -26,20 +26,49 @@ from helpers import assay_command, subprocess_env
 
 CREATED = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 CONFIG = {"max_tokens": 48, "temperature": 0.0, "top_p": None, "stop": [], "seed": 0}
+# A sample's value in `_add_run`: a score, None (the request timed out) or CUT (the output was
+# cut at max_tokens before an answer: wrong).
+CUT = "cut"
+Value = float | Literal["cut"] | None
+
+
+def _score_row(
+    run_id: str, task: str, sample_id: str, value: Value, method: str, old_cut: bool
+) -> dict[str, Any]:
+    outcome = "error" if value is None else "truncated" if value == CUT else "scored"
+    row = {
+        "run_id": run_id,
+        "task": task,
+        "sample_id": sample_id,
+        "epoch": 0,
+        "value": 0.0 if value == CUT else value,
+        "answer": None,
+        "outcome": outcome,
+        "error_class": "timeout" if value is None else None,
+        "explanation": "",
+        "method": method,
+        "output": "",
+    }
+    if value == CUT and old_cut:
+        # As assay stored a cut answer before it counted as wrong.
+        row.update(value=None, error_class="truncated")
+    return row
 
 
 def _add_run(
     store: Store,
     run_id: str,
-    scores: dict[str, list[float | None]],
+    scores: dict[str, list[Value]],
     *,
     target: str = "fake:a",
     prompt: str = "Q: {}",
     dataset_hash: str = "hash-1",
     method: str = "exact",
     sample_prefix: str = "s",
+    old_cut: bool = False,
 ) -> None:
-    """A run with one sample per listed value (None: the request failed, nothing scored)."""
+    """A run with one sample per listed value (see `Value`); `old_cut`: cut answers stored as
+    assay stored them before they counted as wrong."""
     store.create_run(
         {
             "run_id": run_id,
@@ -89,30 +118,19 @@ def _add_run(
             ],
         )
         requests = [
-            _request(run_id, task, sample_id, prompt.format(sample_id), value is None)
+            _request(run_id, task, sample_id, prompt.format(sample_id), value)
             for sample_id, value in zip(ids, values, strict=True)
         ]
         score_rows = [
-            {
-                "run_id": run_id,
-                "task": task,
-                "sample_id": sample_id,
-                "epoch": 0,
-                "value": value,
-                "answer": None,
-                "outcome": "error" if value is None else "scored",
-                "error_class": "timeout" if value is None else None,
-                "explanation": "",
-                "method": method,
-                "output": "",
-            }
+            _score_row(run_id, task, sample_id, value, method, old_cut)
             for sample_id, value in zip(ids, values, strict=True)
         ]
         store.write_batch(requests, score_rows)
 
 
-def _request(run_id: str, task: str, sample_id: str, prompt: str, failed: bool) -> dict[str, Any]:
+def _request(run_id: str, task: str, sample_id: str, prompt: str, value: Value) -> dict[str, Any]:
     payload = {"mode": "completion", "prompt": prompt, **CONFIG}
+    failed = value is None
     return {
         "run_id": run_id,
         "task": task,
@@ -121,7 +139,7 @@ def _request(run_id: str, task: str, sample_id: str, prompt: str, failed: bool) 
         "cache_key": hashlib.sha256(f"{run_id}{task}{sample_id}".encode()).hexdigest(),
         "payload": payload,
         "text": "",
-        "finish_reason": "stop",
+        "finish_reason": "length" if value == CUT else "stop",
         "logprobs": None,
         "error_class": "timeout" if failed else None,
         "error_detail": None,
@@ -164,6 +182,9 @@ def test_binary_scores_get_an_exact_mcnemar_test_on_the_shared_samples(store: St
     assert row["n_paired"] == 40
     assert row["a"]["not_scored"] == {"timeout": 1} and row["b"]["not_scored"] == {}
     assert "math: 1 samples of run A have no score (timeout ×1)" in comparison["notes"][0]
+    # A failed request is no cut answer: nothing cut, no share to test.
+    assert row["a"]["truncated"] == row["b"]["truncated"] == 0
+    assert row["truncated_share"] is None
     assert row["discordant"] == {"a_only": 1, "b_only": 11}
     assert row["test"] == "exact McNemar"
     # Binomial(12, 1/2): P(X <= 1) = 13/4096, doubled.
@@ -176,38 +197,44 @@ def test_binary_scores_get_an_exact_mcnemar_test_on_the_shared_samples(store: St
     assert "0 of A and 1 of B are in one run only" in row["why"]
 
 
-def test_a_gap_in_samples_scored_is_tested_where_the_metric_cannot_see_it(store: Store) -> None:
+def test_cut_answers_count_as_wrong_and_their_share_is_tested(store: Store) -> None:
     # B is cut before its answer on 14 of 20 items (as a model sampled hot is) and right on the
-    # 6 it finishes: on the 6 scored in both runs the accuracies are equal.
+    # 6 it finishes: cut answers are wrong, so B is worse on all 20, and the share cut says why.
     _add_run(store, "a", {"math": [1.0] * 20, "kq": [1.0] * 20})
-    _add_run(store, "b", {"math": [1.0] * 6 + [None] * 14, "kq": [1.0] * 20})
+    _add_run(store, "b", {"math": [1.0] * 6 + [CUT] * 14, "kq": [1.0] * 20})
     comparison = build_comparison(store.read_run("a"), store.read_run("b"))
     row = _task(comparison, "math")
 
-    assert row["diff"] == 0.0 and not row["significant"] and row["n_paired"] == 6
-    share = row["scored_share"]
-    assert share["a"]["value"] == 1.0 and share["b"]["value"] == pytest.approx(0.3)
+    assert row["n_paired"] == 20 and row["b"]["value"] == pytest.approx(0.3)
+    assert row["diff"] == pytest.approx(-0.7) and row["significant"]
+    assert row["discordant"] == {"a_only": 14, "b_only": 0}
+    assert (row["a"]["truncated"], row["b"]["truncated"]) == (0, 14)
+    assert row["a"]["not_scored"] == row["b"]["not_scored"] == {}
+    share = row["truncated_share"]
+    assert share["a"]["value"] == 0.0 and share["b"]["value"] == pytest.approx(0.7)
     assert share["paired"] and share["n_paired"] == 20
-    assert share["test"] == "exact McNemar" and share["discordant"] == {"a_only": 14, "b_only": 0}
+    assert share["test"] == "exact McNemar" and share["discordant"] == {"a_only": 0, "b_only": 14}
     assert share["p_value"] == pytest.approx(2 / 2**14)
-    assert share["significant"] and share["diff"] == pytest.approx(-0.7)
-    assert share["why"].startswith("20 samples in both runs (joined on sample_id and epoch)")
-    # Every sample scored in both runs: nothing to test.
-    assert _task(comparison, "kq")["scored_share"] is None
+    assert share["significant"] and share["diff"] == pytest.approx(0.7)
+    assert share["why"].startswith("20 samples answered in both runs (joined on sample_id and")
+    # Nothing cut in either run: nothing to test.
+    assert _task(comparison, "kq")["truncated_share"] is None
     page = render_comparison(comparison)
-    assert "share scored" in page and "the rest: timeout" in page
+    assert "share cut" in page and "14 cut" in page
 
 
-def test_scored_shares_of_different_items_compare_as_proportions(store: Store) -> None:
-    _add_run(store, "a", {"math": [1.0] * 30 + [None] * 10})
-    _add_run(store, "b", {"math": [1.0] * 10 + [None] * 30}, sample_prefix="t")
-    share = _task(build_comparison(store.read_run("a"), store.read_run("b")), "math")[
-        "scored_share"
-    ]
+def test_cut_shares_of_different_items_compare_as_proportions(store: Store) -> None:
+    # A's cut answers are stored as an older assay stored them: they count the same.
+    _add_run(store, "a", {"math": [1.0] * 30 + [CUT] * 10}, old_cut=True)
+    _add_run(store, "b", {"math": [1.0] * 10 + [CUT] * 30}, sample_prefix="t")
+    row = _task(build_comparison(store.read_run("a"), store.read_run("b")), "math")
+    share = row["truncated_share"]
 
+    assert (row["a"]["n"], row["a"]["value"], row["a"]["truncated"]) == (40, 0.75, 10)
+    assert row["a"]["not_scored"] == {}
     assert not share["paired"] and share["n_paired"] == 0
     assert share["interval"] == "Newcombe (independent proportions)"
-    assert share["diff"] == pytest.approx(-0.5) and share["significant"]
+    assert share["diff"] == pytest.approx(0.5) and share["significant"]
     assert "compared as independent proportions" in share["why"]
 
 
@@ -381,8 +408,8 @@ def test_a_degraded_target_is_significantly_worse_and_explained(tmp_path: Path) 
 def test_builtin_model_sampled_hot_is_significantly_worse(tmp_path: Path) -> None:
     """The bundled model, greedy vs sampled hot: a real gap the paired test must find.
 
-    top_p keeps the hot outputs short enough to be scored (hotter still, most are cut at
-    max_tokens: "truncated", which no test counts as wrong).
+    top_p keeps the hot outputs short enough to be answered (hotter still, most are cut at
+    max_tokens: wrong, and the share cut is tested too).
     """
     hot = "builtin?temperature=1.5&top_p=0.9"
     for run_id, target in (("greedy", "builtin"), ("hot", hot)):
@@ -406,7 +433,7 @@ def test_builtin_model_sampled_hot_is_significantly_worse(tmp_path: Path) -> Non
 def test_cli_compares_and_names_the_store_for_an_unknown_run(tmp_path: Path) -> None:
     opened = Store(f"sqlite:///{tmp_path}/assay.db")
     _add_run(opened, "a", {"math": [1.0] * 10 + [0.0] * 10, "kq": [1.0] * 20})
-    _add_run(opened, "b", {"math": [1.0] * 20, "kq": [1.0] * 4 + [None] * 16})
+    _add_run(opened, "b", {"math": [1.0] * 20, "kq": [1.0] * 4 + [CUT] * 16})
     opened.close()
     command = [*assay_command(), "compare", "a", "b", "--out", str(tmp_path)]
     done = subprocess.run(command, capture_output=True, text=True, env=subprocess_env())
@@ -414,8 +441,8 @@ def test_cli_compares_and_names_the_store_for_an_unknown_run(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "math: B - A = +0.500 (paired n=20, p=0.00195, significant)\n" in done.stdout
     assert (
-        "kq: B - A = +0.000 (paired n=4, p=1, not significant); "
-        "scored 20/20 vs 4/20: -0.800 (paired n=20, p=3.05e-05, significant)"
+        "kq: B - A = -0.800 (paired n=20, p=3.05e-05, significant); "
+        "cut 0/20 vs 16/20: +0.800 (paired n=20, p=3.05e-05, significant)"
     ) in done.stdout
     assert (tmp_path / "compare-a-vs-b" / "compare.html").is_file()
 

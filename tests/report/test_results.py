@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from assay import RunSpec, evaluate
-from assay.targets import FakeTarget, Request
+from assay import RunSpec, evaluate, report
+from assay.targets import FakeTarget, Request, Response
 
 
 def test_overall_weighs_dimensions_equally_and_propagates_uncertainty(tmp_path: Path) -> None:
@@ -54,3 +56,31 @@ def test_code_run_without_namespaces_is_flagged_in_results_and_report(
     assert "sandbox_weak_isolation" not in tasks["arithmetic"]
     html = result.report_path.read_text()
     assert "Weak sandbox for <code>code_gen</code>" in html and "python-guard ×3" in html
+
+
+def test_cut_answers_of_an_older_store_rerender_as_wrong(tmp_path: Path) -> None:
+    def answer(request: Request) -> str | Response:
+        if "A." in request.prompt:
+            return "A"  # knowledge_mcq: right on some items, never cut
+        return Response(text=" We first", finish_reason="length")  # arithmetic: always cut
+
+    spec = RunSpec(target="fake", tasks=("knowledge_mcq", "arithmetic"), limit=8)
+    evaluate(spec, out_dir=tmp_path, target=FakeTarget(answer), run_id="old")
+    # As assay wrote cut answers before they counted as wrong: no value, error class "truncated".
+    with contextlib.closing(sqlite3.connect(tmp_path / "assay.db")) as conn, conn:
+        changed = conn.execute(
+            "UPDATE scores SET value = NULL, error_class = 'truncated' WHERE outcome = 'truncated'"
+        ).rowcount
+    assert changed == 8
+
+    results_path, report_path = report("old", out_dir=tmp_path)
+    results = json.loads(results_path.read_text())
+    tasks = {t["task"]: t for t in results["tasks"]}
+    cut = tasks["arithmetic"]
+    assert (cut["value"], cut["n"], cut["truncated"], cut["truncated_share"]) == (0.0, 8, 8, 1.0)
+    assert (cut["errors"], cut["error_classes"], cut["method"]) == (0, {}, "generate")
+    assert tasks["knowledge_mcq"]["truncated"] == 0
+    # The roll-up takes the cut task at 0, as the knowledge task at its own value.
+    overall = results["overall"]
+    assert overall["value"] == pytest.approx(tasks["knowledge_mcq"]["value"] / 2, abs=1e-6)
+    assert "8 (100.0%)" in report_path.read_text()

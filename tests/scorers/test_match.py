@@ -65,12 +65,13 @@ def test_numeric_match_scores_correct_and_wrong() -> None:
     assert (wrong.value, wrong.answer) == (0.0, "18")
 
 
-def test_truncated_before_answer_is_its_own_outcome() -> None:
+def test_cut_before_an_answer_is_wrong_and_marked_cut() -> None:
     score = asyncio.run(
         numeric_match()(_state(Response(text="Let us think", finish_reason="length")))
     )
     assert score.outcome == "truncated"
-    assert score.value is None
+    assert score.value == 0.0
+    assert score.error_class is None
 
 
 def test_request_error_is_never_scored() -> None:
@@ -115,9 +116,10 @@ def _numeric(text: str, finish_reason: str, target: str = "19") -> tuple[float |
         "先算 12 + 7 = 19，再",
     ],
 )
-def test_cut_chain_of_thought_is_truncated_not_scored(text: str) -> None:
-    # The last number of an unfinished chain of thought is not the model's answer.
-    assert _numeric(text, "length") == (None, "truncated")
+def test_cut_chain_of_thought_is_truncated_and_wrong(text: str) -> None:
+    # The last number of an unfinished chain of thought (19, right here) is not the model's
+    # answer: the cut output is wrong.
+    assert _numeric(text, "length") == (0.0, "truncated")
     # The same text that ended on its own is scored (its last number is its answer).
     assert _numeric(text, "stop")[1] == "scored"
 
@@ -169,7 +171,7 @@ def test_answer_match(text: str, target: str, value: float) -> None:
 
 def test_answer_match_truncated_without_marker() -> None:
     assert _text_answer("Alma does not have the cat, so Bruno", "Bruno", "length") == (
-        None,
+        0.0,
         "truncated",
     )
     assert _text_answer("The answer is Bruno. Now the next", "Bruno", "length") == (1.0, "scored")

@@ -262,12 +262,12 @@ def test_run_on_scripted_target(name: str, tmp_path: Path) -> None:
     assert prompt.count("The answer is") == 3  # the worked few-shot examples
 
 
-def test_cut_chain_of_thought_is_truncated(tmp_path: Path) -> None:
+def test_cut_chain_of_thought_is_truncated_and_wrong(tmp_path: Path) -> None:
     def reply(request: Request) -> Response:
         return Response(text=" 1 kilometre = 1000 metres, so 4 x", finish_reason="length")
 
     spec = RunSpec(target="fake", tasks=("unit_conversion",), limit=4)
     result = evaluate(spec, out_dir=tmp_path, target=FakeTarget(reply), run_id="t")
     (task,) = json.loads(result.results_path.read_text())["tasks"]
-    assert task["n"] == 0
-    assert task["error_classes"] == {"truncated": 4}
+    assert (task["n"], task["value"], task["truncated"]) == (4, 0.0, 4)
+    assert task["errors"] == 0

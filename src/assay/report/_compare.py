@@ -2,9 +2,10 @@
 
 Per shared task: both metrics and B - A with a 95% CI, tested on the samples both runs scored
 (exact McNemar for 0/1 scores, sign-flip permutation otherwise), or as independent samples when
-the runs share none; where samples went unscored (truncated, errors), the share scored, tested
-the same way; roll-ups per dimension and overall; and the manifest differences that could
-explain a gap.
+the runs share none; answers cut at max_tokens count as wrong there, as in results.json, and
+where either run has some, the share cut is tested the same way (`truncated_share`); samples
+whose request failed (errors) are left out and named; roll-ups per dimension and overall; and
+the manifest differences that could explain a gap.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from assay.stats import (
 )
 from assay.store._store import RunData, Store
 from assay.targets._registry import split_overrides
+from assay.tasks._types import metric_value
 
 ALPHA = 0.05
 SampleKey = tuple[str, int]  # (sample_id, epoch): how samples join across runs
@@ -54,13 +56,13 @@ def _interval(bounds: tuple[float, float]) -> list[float | None]:
 
 @dataclass
 class _Tally:
-    """One run's score rows by task: what was scored, what was not, and why."""
+    """One run's score rows by task: what counts in the metric, what was cut, what failed."""
 
-    # The value of every sample and epoch that was scored (errors left out).
+    # The metric's value of every sample and epoch answered (a cut answer as 0; errors out).
     scored: dict[str, dict[SampleKey, float]] = field(default_factory=lambda: defaultdict(dict))
-    # 1.0 for every sample and epoch that got a score, 0.0 for one that did not.
-    outcomes: dict[str, dict[SampleKey, float]] = field(default_factory=lambda: defaultdict(dict))
-    # Samples without a score (errors, truncations, refusals...) by class.
+    # 1.0 for every sample and epoch answered but cut at max_tokens, 0.0 for one answered whole.
+    cut: dict[str, dict[SampleKey, float]] = field(default_factory=lambda: defaultdict(dict))
+    # Samples without a score (their request failed: timeouts, HTTP errors...) by class.
     not_scored: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
@@ -68,12 +70,12 @@ def _tally(data: RunData) -> _Tally:
     tally = _Tally()
     for row in data.scores:
         task, key = row["task"], (row["sample_id"], row["epoch"])
-        scored = row["outcome"] == "scored" and row["value"] is not None
-        tally.outcomes[task][key] = float(scored)
-        if scored:
-            tally.scored[task][key] = float(row["value"])
-        else:
+        value = metric_value(row["outcome"], row["value"])
+        if value is None:
             tally.not_scored[task][row["error_class"] or row["outcome"]] += 1
+            continue
+        tally.scored[task][key] = float(value)
+        tally.cut[task][key] = float(row["outcome"] == "truncated")
     return tally
 
 
@@ -176,16 +178,17 @@ def _unpaired(values_a: list[float], values_b: list[float], binary: bool) -> dic
     }
 
 
-def _scored_share(
-    outcomes_a: Mapping[SampleKey, float], outcomes_b: Mapping[SampleKey, float]
+def _truncated_share(
+    cut_a: Mapping[SampleKey, float], cut_b: Mapping[SampleKey, float]
 ) -> dict[str, Any]:
-    """B - A in the share of a task's samples that got a score, paired where the runs share them."""
-    share = compare_task("scored share", outcomes_a, outcomes_b)
+    """B - A in the share of a task's answers cut at max_tokens, paired where the runs share
+    samples."""
+    share = compare_task("truncated share", cut_a, cut_b)
     del share["task"]
     if share["paired"]:
         share["why"] = (
-            f"{share['n_paired']} samples in both runs (joined on sample_id and epoch), "
-            "each scored or not"
+            f"{share['n_paired']} samples answered in both runs (joined on sample_id and epoch), "
+            "each cut at max_tokens or not"
         )
     elif share["diff"] is not None:
         share["why"] = (
@@ -280,7 +283,7 @@ def _effective_config(data: RunData, task: str) -> dict[str, Any]:
 def _methods(data: RunData) -> dict[str, str]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for row in data.scores:
-        if row["outcome"] == "scored":
+        if row["outcome"] != "error":
             counts[row["task"]][row["method"]] += 1
     return {task: " + ".join(sorted(c)) for task, c in counts.items()}
 
@@ -438,15 +441,15 @@ def build_comparison(a: RunData, b: RunData) -> dict[str, Any]:
         row = compare_task(name, scored_a.get(name, {}), scored_b.get(name, {}))
         row["dimension"] = info_a[name]["dimension"]
         row["metric"] = info_a[name]["metric"]
-        # Unscored samples sit outside every test above, so a gap there is tested apart: the
-        # share of samples scored (a target sampled hot is cut at max_tokens far more often).
-        row["scored_share"] = None
-        if missing_a.get(name) or missing_b.get(name):
-            row["scored_share"] = _scored_share(
-                tally_a.outcomes.get(name, {}), tally_b.outcomes.get(name, {})
-            )
-        for side, missing in (("a", missing_a), ("b", missing_b)):
+        # Cut answers are in the metric as wrong; the share cut is tested apart, since it says
+        # why (a target sampled hot is cut at max_tokens far more often).
+        cut_a, cut_b = tally_a.cut.get(name, {}), tally_b.cut.get(name, {})
+        row["truncated_share"] = None
+        if any(cut_a.values()) or any(cut_b.values()):
+            row["truncated_share"] = _truncated_share(cut_a, cut_b)
+        for side, missing, cut in (("a", missing_a, cut_a), ("b", missing_b, cut_b)):
             counts = missing.get(name, Counter())
+            row[side]["truncated"] = round(sum(cut.values()))
             row[side]["not_scored"] = dict(sorted(counts.items()))
             if counts:
                 classes = ", ".join(f"{kind} ×{count}" for kind, count in sorted(counts.items()))

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from assay.perf._metrics import request_series, ttft_s
 from assay.store._store import RunData
+from assay.tasks._types import metric_value
 
 SAMPLES_PER_TASK = 10
 TEXT_LIMIT_CHARS = 400
@@ -299,7 +300,8 @@ def manifest_tasks(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def error_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per error class: requests that finally failed, failed attempts a retry recovered, and
-    samples that were not scored (for any reason, the scorer's included)."""
+    samples left out of their metric by an error (the scorer's included; a cut answer is no
+    error: it counts as wrong)."""
     final = results["requests"]["errors"]
     retried = results["requests"]["retried"]
     samples: dict[str, int] = {}
@@ -348,6 +350,8 @@ def _outcome_text(score: Mapping[str, Any] | None) -> str:
         return "not scored"
     if score["outcome"] == "scored":
         return fmt_score(score["value"])
+    if score["outcome"] == "truncated":
+        return f"{fmt_score(metric_value('truncated', score['value']))} (cut at max_tokens)"
     detail = f" ({score['error_class']})" if score["error_class"] else ""
     return f"{score['outcome']}{detail}"
 
@@ -371,7 +375,7 @@ def sample_rows(data: RunData) -> dict[str, list[dict[str, Any]]]:
                 "output": truncate(score["output"] if score else None),
                 "answer": truncate(score["answer"] if score else None),
                 "outcome": _outcome_text(score),
-                "scored": bool(score and score["outcome"] == "scored"),
+                "scored": bool(score and score["outcome"] != "error"),
                 "explanation": truncate(score["explanation"] if score else None),
             }
         )
@@ -404,12 +408,20 @@ def perf_workload_rows(workload: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Prompts", _plain(workload.get("source"))),
         ("Prompt length", tokens("prompt_tokens")),
         ("Output length", tokens("output_tokens")),
-        ("Length calibration", _plain(workload.get("length_calibration"))),
+        ("Length calibration", _calibration_text(workload)),
         ("Output-length control", _plain(workload.get("output_length_control"))),
         ("Shared prefix", f"{shared} tokens" if shared else "none"),
         ("Distinct prompts", _plain(workload.get("distinct_prompts"))),
         ("API", _plain(workload.get("api"))),
     ]
+
+
+def _calibration_text(workload: Mapping[str, Any]) -> str:
+    """The source, and why it was used (runs stored before the reason was recorded: no why)."""
+    calibration = workload.get("calibration") or {}
+    source = _plain(calibration.get("source", workload.get("length_calibration")))
+    reason = calibration.get("reason")
+    return f"{source}: {reason}" if reason else source
 
 
 def slo_text(slo: Mapping[str, float]) -> str:

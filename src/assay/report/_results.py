@@ -14,10 +14,15 @@ from assay.perf._metrics import request_series
 from assay.scorers._code import weak_isolation
 from assay.stats import mean_ci, paired_bootstrap_diff, percentiles, weighted_rollup
 from assay.store._store import RunData
+from assay.tasks._types import metric_value
 
 
 def _clean(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 6)
+
+
+def _counted(row: Mapping[str, Any]) -> float | None:
+    return metric_value(row["outcome"], row["value"])
 
 
 def task_results(data: RunData) -> list[dict[str, Any]]:
@@ -27,9 +32,12 @@ def task_results(data: RunData) -> list[dict[str, Any]]:
     results = []
     for task in data.tasks:
         rows = by_task.get(task["task"], [])
-        values = [r["value"] for r in rows if r["outcome"] == "scored" and r["value"] is not None]
-        errors = Counter(r["error_class"] or r["outcome"] for r in rows if r["outcome"] != "scored")
-        methods = Counter(r["method"] for r in rows if r["outcome"] == "scored")
+        values = [value for r in rows if (value := _counted(r)) is not None]
+        # By outcome: stores written before cut answers counted as wrong gave them the error
+        # class "truncated" too.
+        errors = Counter(r["error_class"] or "error" for r in rows if r["outcome"] == "error")
+        cut = sum(1 for r in rows if r["outcome"] == "truncated")
+        methods = Counter(r["method"] for r in rows if r["outcome"] != "error")
         value, (low, high) = mean_ci(values)
         results.append(
             {
@@ -39,6 +47,9 @@ def task_results(data: RunData) -> list[dict[str, Any]]:
                 "value": _clean(value),
                 "ci95": [_clean(low), _clean(high)],
                 "n": len(values),
+                # Answers cut at max_tokens before an answer: in `n` and `value` (as wrong).
+                "truncated": cut,
+                "truncated_share": _clean(cut / len(values)) if values else None,
                 "errors": sum(errors.values()),
                 "error_classes": dict(errors),
                 "method": methods.most_common(1)[0][0] if methods else "none",
@@ -74,15 +85,16 @@ def judge_agreement(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def pass_at_k_results(rows: list[dict[str, Any]], epochs: int) -> dict[str, Any]:
     """pass@1 and pass@N (N = epochs, the samples per problem) by the unbiased estimator,
-    averaged over problems; a problem with fewer than k scored samples is left out of pass@k."""
+    averaged over problems; a problem with fewer than k scored samples is left out of pass@k.
+    A sample cut at max_tokens is a failed one."""
     from assay.sandbox import pass_at_k
 
     tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # sample id -> [n, passed]
     for row in rows:
-        if row["outcome"] == "scored" and row["value"] is not None:
+        if (value := _counted(row)) is not None:
             tally = tallies[row["sample_id"]]
             tally[0] += 1
-            tally[1] += int(row["value"] >= 1.0)
+            tally[1] += int(value >= 1.0)
     out: dict[str, Any] = {}
     for k in sorted({1, epochs}):
         per_problem = [pass_at_k(n, c, k) for n, c in tallies.values() if n >= k]
@@ -99,12 +111,12 @@ OVERALL_WEIGHTING = "dimensions equal; tasks by weight within a dimension"
 
 
 def _rollup_members(data: RunData) -> dict[str, tuple[str, list[float], float]]:
-    """Per rolled-up task: its dimension, its scored values and its weight."""
+    """Per rolled-up task: its dimension, its metric's values (cut answers as 0) and weight."""
     weights = {t["task"]: t["info"].get("weight", 1.0) for t in data.tasks}
     values: dict[str, list[float]] = defaultdict(list)
     for row in data.scores:
-        if row["outcome"] == "scored" and row["value"] is not None:
-            values[row["task"]].append(row["value"])
+        if (value := _counted(row)) is not None:
+            values[row["task"]].append(value)
     return {
         task: (dimension, values.get(task, []), weights[task])
         for task, dimension in rolled_tasks(data.tasks).items()
@@ -196,8 +208,8 @@ def contamination_results(data: RunData) -> dict[str, Any]:
     probes = {t["task"]: t["info"]["probe_of"] for t in data.tasks if t["info"].get("probe_of")}
     scored: dict[tuple[str, str], list[float]] = defaultdict(list)
     for row in data.scores:
-        if row["outcome"] == "scored" and row["value"] is not None:
-            scored[(row["task"], row["sample_id"])].append(row["value"])
+        if (counted := _counted(row)) is not None:
+            scored[(row["task"], row["sample_id"])].append(counted)
     value = {key: float(np.mean(values)) for key, values in scored.items()}
     out: dict[str, Any] = {}
     for variant_task, original_task in probes.items():
@@ -210,7 +222,7 @@ def contamination_results(data: RunData) -> dict[str, Any]:
             first = value.get((original_task, original_id))
             second = value.get((variant_task, sample["sample_id"]))
             if first is None or second is None:
-                continue  # an unscored side (error, truncation) leaves no pair
+                continue  # a side that failed (an error) leaves no pair
             by_original[original_id].append(second)
             by_kind[sample["metadata"]["perturbation"]].append((first, second))
         pairs = [(value[(original_task, oid)], float(np.mean(v))) for oid, v in by_original.items()]

@@ -59,18 +59,19 @@ def _normalise_number(raw: str) -> str:
 
 
 def truncated(method: str, *, before: str = "an answer") -> Score:
-    """The score of an output cut at max_tokens before `before`: neither right nor wrong."""
+    """The score of an output cut at max_tokens before `before`: wrong (0.0), and marked cut so
+    the cut share is reported beside the metric. Scoring only what finished would flatter a
+    model that rambles."""
     return Score(
-        None,
+        0.0,
         outcome="truncated",
-        error_class="truncated",
         explanation=f"output cut at max_tokens before {before}",
         method=method,
     )
 
 
 def unanswered(state: State, method: str, *, explanation: str = "no answer found") -> Score:
-    """No answer found: a truncated output is its own outcome, not a wrong answer."""
+    """No answer found: wrong either way; a cut output is marked "truncated"."""
     output = state.output
     if output is not None and output.finish_reason == "length":
         return truncated(method)
@@ -79,7 +80,8 @@ def unanswered(state: State, method: str, *, explanation: str = "no answer found
 
 def numeric_match() -> Scorer:
     """Exact match on the answer number; an output cut short without an answer marker is
-    "truncated", because the last number of an unfinished chain of thought is not an answer."""
+    "truncated" (wrong), because the last number of an unfinished chain of thought is not an
+    answer."""
 
     async def score(state: State) -> Score:
         failed = error_score(state, "generate")
@@ -198,7 +200,7 @@ def answer_match() -> Scorer:
     """Exact match after normalisation for short answers; numeric targets match as numbers.
 
     The stated answer is the text after the last answer marker ("The answer is X."); without
-    one, the first line of the output. A cut output without a marker is "truncated".
+    one, the first line of the output. A cut output without a marker is "truncated" (wrong).
     """
     numbers = numeric_match()
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assay._errors import DatasetError, SpecError
-from assay.scorers._match import choice, extract_letter
+from assay.scorers._match import choice, extract_letter, truncated
 from assay.solvers._solvers import multiple_choice, render
 from assay.targets._types import GenerateConfig, Response
 from assay.tasks import _loaders as loaders
@@ -270,7 +270,7 @@ def _lettered_score(state: State) -> Score:
     letter = extract_letter(state.output.text, letters)
     if letter is None:
         if state.output.finish_reason == "length":
-            return Score(None, outcome="truncated", error_class="truncated", method="generate")
+            return truncated("generate", before="a letter")
         return Score(0.0, answer=None, explanation="no letter found", method="generate")
     picked = order[letters.index(letter)]
     truth = letters[order.index(sample.choices.index(sample.target))]

@@ -54,6 +54,9 @@ class State:
     outputs: tuple[Response, ...] = ()
     # Set by the engine for tasks that declare `needs_judge`; None otherwise.
     judge: Judge | None = field(default=None, compare=False, repr=False)
+    # Set by the engine for tasks that declare `needs_sandbox`, from the run's explicit choice:
+    # generated code may run where namespaces are refused (behind only a Python socket guard).
+    allow_weak_sandbox: bool = False
 
     def with_output(self, response: Response) -> State:
         messages = self.messages
@@ -65,12 +68,20 @@ class State:
         return replace(self, config=replace(self.config, **changes))
 
 
+# "truncated": the output was cut at max_tokens and is wrong for it (no answer could be read, or
+# the cut program failed). It enters the metric as 0.0 and is counted apart, so the cut share
+# shows beside the metric; only an "error" (the request failed: timeout, HTTP status, broken
+# stream, content filter, malformed) stays out of the metric.
 Outcome = Literal["scored", "truncated", "error"]
 
 
 @dataclass(frozen=True)
 class Score:
-    """A scorer's verdict. Only `outcome == "scored"` enters a metric; the rest are counted."""
+    """A scorer's verdict. "scored" and "truncated" enter the metric, "error" is counted apart.
+
+    A scorer returns "truncated" only where 0.0 is the metric's wrong answer; one whose metric
+    has no natural zero (a judge's grade) scores the cut output as it stands instead.
+    """
 
     value: float | None
     answer: str | None = None
@@ -78,6 +89,17 @@ class Score:
     error_class: str | None = None
     explanation: str = ""
     method: str = "generate"
+
+
+def metric_value(outcome: str, value: float | None) -> float | None:
+    """What a stored score adds to its task's metric: its value when scored, 0.0 when the answer
+    was cut (stores written before cut answers counted kept None there), None for an error.
+    The one definition results.json, pass@k, roll-ups and `assay compare` share."""
+    if outcome == "truncated":
+        return 0.0
+    if outcome == "scored":
+        return value
+    return None
 
 
 Generate = Callable[[State], Awaitable[State]]
