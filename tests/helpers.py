@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import shutil
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+import pytest
 
 # ../shared/data beside the checkout (README there); ASSAY_SHARED_DATA overrides it for a
-# checkout elsewhere. Tests that need it skip when it is absent.
+# checkout elsewhere. Tests that need it (`needs_data`) skip when it is absent, or fail under CI.
 SHARED_DATA = Path(
     os.environ.get("ASSAY_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
 )
@@ -23,9 +26,49 @@ if TYPE_CHECKING:
     from assay.targets._openai import OpenAITarget
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+DataVerdict = Literal["run", "skip", "fail"]
 
 # The question line of an arithmetic prompt (the last one is the item being asked).
 QUESTION = re.compile(r"Question: ([^\n]*)\nAnswer:")
+
+
+def data_verdict(path: Path, environ: Mapping[str, str]) -> DataVerdict:
+    """Whether a test that needs the data at `path` runs, skips or fails: absent data skips on
+    a developer's machine but fails under CI (CI set, as .ci/run sets it), where a skip would
+    hide that the tests never ran, as the PostgreSQL fixture does."""
+    if path.is_dir():
+        return "run"
+    return "fail" if environ.get("CI") else "skip"
+
+
+def have_data(path: Path = SHARED_DATA) -> bool:
+    """True when `path` is there; False when absent here; a test failure when absent in CI."""
+    verdict = data_verdict(path, os.environ)
+    if verdict == "fail":
+        pytest.fail(f"{path} is absent, and CI must run the tests that need it", pytrace=False)
+    return verdict == "run"
+
+
+def needs_data(test: F) -> F:
+    """Decorator for a test that needs ../shared/data (see `data_verdict`)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if not have_data():
+            pytest.skip(f"{SHARED_DATA} is absent (set ASSAY_SHARED_DATA to its copy)")
+        return test(*args, **kwargs)
+
+    return cast(F, run)
+
+
+def without_namespaces() -> list[str]:
+    """A command prefix under which the kernel really refuses the sandbox its namespaces: as
+    root, setpriv drops CAP_SYS_ADMIN, so unshare(2) fails with EPERM."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("forcing namespaces off needs root and setpriv (util-linux)")
+    return [setpriv, "--inh-caps=-sys_admin", "--bounding-set=-sys_admin", "--"]
 
 
 def assay_command() -> list[str]:

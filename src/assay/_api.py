@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assay._errors import SpecError
+from assay._redact import redact
 from assay.engine._executor import RetryPolicy
 from assay.engine._run import Runner, RunOutcome, new_run_id
 from assay.perf._perf import PerfOptions
@@ -145,7 +146,7 @@ def perf_target(spec: str, options: PerfOptions) -> Target:
 
     if split_overrides(spec)[1]:
         raise SpecError(
-            f"target {spec!r}: generation overrides (?temperature=...) are for assay run; "
+            f"target {redact(spec)!r}: generation overrides (?temperature=...) are for assay run; "
             "assay perf sets its own parameters (--output-tokens, --ignore-eos)"
         )
     if not spec.startswith("openai:"):

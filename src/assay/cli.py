@@ -66,6 +66,14 @@ def run(
             help="Extra probe (repeatable): contamination = also score perturbed variants.",
         ),
     ] = None,
+    allow_weak_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--allow-weak-sandbox",
+            help="Run generated code even where Linux namespaces are refused (then it runs as "
+            "your uid behind only a Python socket guard).",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate a target on a suite or tasks; write results.json and report.html."""
     from assay._api import evaluate_async
@@ -80,6 +88,7 @@ def run(
         "data_dir": data_dir,
         "judge_target": judge_target,
         "probes": tuple(probes or ()),
+        "allow_weak_sandbox": allow_weak_sandbox,
     }
     if task:
         raw.update(tasks=tuple(task), suite=None)
@@ -89,7 +98,8 @@ def run(
     # Long-lived objects from imports need no cycle collection: frozen, each collection during
     # the run scans only what the run allocates.
     gc.freeze()
-    given = {name for name in raw if _given(ctx, name)}
+    # The weak sandbox is chosen per invocation: a resumed run does not inherit the consent.
+    given = {name for name in raw if _given(ctx, name)} | {"allow_weak_sandbox"}
     if task:
         given |= {"tasks", "suite"}
     elif suite:
@@ -120,11 +130,26 @@ def _value_and_ci(row: dict[str, Any]) -> tuple[str, str]:
     return value, "—" if low is None else f"[{low:.3f}, {high:.3f}]"
 
 
+def _cut_text(cut: int, answered: int) -> str:
+    """Answers cut at max_tokens (in n, counted wrong) with their share of the answers."""
+    return f"{cut} ({cut / answered:.0%})" if cut and answered else str(cut)
+
+
+def _errors_text(classes: dict[str, int]) -> str:
+    """Samples left out by failed requests, by class: one wording for table and footer."""
+    total = sum(classes.values())
+    named = ", ".join(f"{name} {count}" for name, count in sorted(classes.items()))
+    return f"{total} ({named})" if total else "0"
+
+
 def _print_summary(results_path: Path) -> None:
     results = json.loads(results_path.read_text("utf-8"))
     table = Table(title=f"run {results['run_id']} — {results['target']['spec']}")
-    for column in ("task", "dimension", "metric", "value", "95% CI", "n", "errors", "method"):
+    columns = ("task", "dimension", "metric", "value", "95% CI", "n", "cut", "errors", "method")
+    for column in columns:
         table.add_column(column)
+    answered = cut = 0
+    errors: dict[str, int] = {}
     for row in results["tasks"]:
         value, ci = _value_and_ci(row)
         table.add_row(
@@ -134,9 +159,13 @@ def _print_summary(results_path: Path) -> None:
             value,
             ci,
             str(row["n"]),
-            str(row["errors"]),
+            _cut_text(row["truncated"], row["n"]),
+            _errors_text(row["error_classes"]),
             row["method"],
         )
+        answered, cut = answered + row["n"], cut + row["truncated"]
+        for name, count in row["error_classes"].items():
+            errors[name] = errors.get(name, 0) + count
     console = Console()
     console.print(table)
     if len(results["dimensions"]) > 1:
@@ -146,8 +175,9 @@ def _print_summary(results_path: Path) -> None:
         console.print("overall: " + " ".join(_value_and_ci(overall)) + f" ({overall['weighting']})")
     req = results["requests"]
     console.print(
-        f"requests: {req['total']} ({req['cached']} cached, {req['sent']} sent), "
-        f"errors: {req['errors'] or 'none'}"
+        f"requests: {req['total']} ({req['cached']} cached, {req['sent']} sent); "
+        f"answers: {answered}, {_cut_text(cut, answered)} cut at max_tokens (counted wrong); "
+        f"errors: {_errors_text(errors)}"
     )
 
 
@@ -247,6 +277,9 @@ def _print_perf(results_path: Path) -> None:
     for step in perf["steps"]:
         table.add_row(*_perf_cells(step))
     Console(width=max(132, Console().width)).print(table)
+    calibration = perf["workload"].get("calibration")
+    if calibration:  # runs stored before it was recorded have only `length_calibration`
+        print(f"length calibration: {calibration['source']}: {calibration['reason']}")
     for step in perf["steps"]:
         if step["client_limited"]:
             print(
@@ -308,13 +341,13 @@ def compare(
     comparison = json.loads(json_path.read_text(encoding="utf-8"))
     for row in comparison["tasks"]:
         line = f"{row['task']}: B - A = {_tested_diff(row)}"
-        share = row["scored_share"]
+        share = row["truncated_share"]
         if share is not None:
-            scored = [
+            cut = [
                 f"{round(side['value'] * side['n'])}/{side['n']}"
                 for side in (share["a"], share["b"])
             ]
-            line += f"; scored {scored[0]} vs {scored[1]}: {_tested_diff(share)}"
+            line += f"; cut {cut[0]} vs {cut[1]}: {_tested_diff(share)}"
         typer.echo(line)
     typer.echo(f"comparison: {json_path}\nreport: {html_path}")
 
@@ -458,6 +491,35 @@ def monitor_report(
     finally:
         opened.close()
     typer.echo(f"results: {json_path}\nreport: {html_path}")
+
+
+model_app = typer.Typer(no_args_is_help=True, help="Serve a local model over HTTP.")
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("serve")
+def model_serve(
+    model: Annotated[
+        str,
+        typer.Argument(help="builtin or gguf:PATH, optionally ?extra_bufts=auto|on|off."),
+    ] = "builtin",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    interrupt_requests: Annotated[
+        bool,
+        typer.Option(
+            "--interrupt-requests",
+            hidden=True,
+            help="Cut a running stream when another request waits (llama-cpp-python's "
+            "default; for testing clients against such a server).",
+        ),
+    ] = False,
+) -> None:
+    """Serve MODEL with an OpenAI-compatible API (/v1); concurrent requests queue."""
+    from assay.targets._serve import ServeOptions, serve
+
+    options = ServeOptions(model=model, host=host, port=port, interrupt_requests=interrupt_requests)
+    serve(options, log=typer.echo)
 
 
 def main() -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assay._errors import SpecError
+from assay._files import load_yaml_or_toml
+from assay._redact import redact
 
 
 class RunSpec(BaseModel):
@@ -30,20 +30,32 @@ class RunSpec(BaseModel):
     # Extra checks planned beside the tasks; "contamination" adds perturbed variants of each
     # multiple-choice or math task and reports the paired drop in accuracy.
     probes: tuple[Literal["contamination"], ...] = ()
+    # Run generated code (code tasks) even where Linux namespaces are refused: then it runs as
+    # the user's own uid behind only a Python socket guard. Off: such a run is refused up front.
+    allow_weak_sandbox: bool = False
+
+    def without_secrets(self) -> RunSpec:
+        """The spec as written to the manifest: credentials in target URLs redacted."""
+        judge = self.judge_target
+        return self.model_copy(
+            update={
+                "target": redact(self.target),
+                "judge_target": None if judge is None else redact(judge),
+            }
+        )
 
     def identity(self) -> dict[str, Any]:
-        """The fields that must match when a run is resumed (concurrency may change)."""
-        return self.model_dump(exclude={"concurrency", "data_dir"})
+        """The fields that must match when a run is resumed (concurrency may change), as the
+        manifest keeps them (redacted)."""
+        return self.without_secrets().model_dump(
+            exclude={"concurrency", "data_dir", "allow_weak_sandbox"}
+        )
 
 
 def load_spec_file(path: Path) -> RunSpec:
-    try:
-        text = path.read_text("utf-8")
-        raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError(f"{path}: not valid YAML/TOML ({exc})") from None
+    raw = load_yaml_or_toml(path, "run spec")
+    if raw is not None and not isinstance(raw, dict):
+        raise SpecError(f"{path}: expected a mapping of RunSpec fields (target, tasks, ...)")
     return build_spec(raw or {}, where=str(path))
 
 

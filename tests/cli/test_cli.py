@@ -7,6 +7,7 @@ finished; answers files are scored exactly. Targets are stub servers and files o
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import signal
 import sqlite3
@@ -18,10 +19,21 @@ from typing import get_args
 
 import pytest
 
+from assay import RunSpec, evaluate
+from assay._errors import ErrorClass
+from assay.cli import _print_summary
+from assay.targets import FakeTarget, Request, Response
 from assay.tasks._quick import arithmetic_samples
 from assay.tasks._task import Dimension, TaskContext, get_task
 from assay.testing import StubConfig, StubServer
-from helpers import QUESTION, assay_command, free_port, interruptible, subprocess_env
+from helpers import (
+    QUESTION,
+    assay_command,
+    free_port,
+    interruptible,
+    subprocess_env,
+    without_namespaces,
+)
 
 
 def assay(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
@@ -149,6 +161,102 @@ def test_malformed_answers_file_names_the_line(tmp_path: Path) -> None:
     assert "answers.jsonl:3" in line
 
 
+def test_answers_file_that_is_not_utf8_names_line_and_byte(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.jsonl"
+    answers.write_bytes(b'{"input": "a", "output": "1"}\n{"input": "b", "output": "caf\xe9"}\n')
+    line = assert_user_error(
+        assay("run", "--target", f"file:{answers}", "--task", "arithmetic", "--out", str(tmp_path))
+    )
+    # Line 2, column 30: the byte 0xe9 that Latin-1 wrote for "é".
+    assert f"{answers}:2:30: not UTF-8 (byte 0xe9" in line and "UTF-8" in line
+
+
+def run_suite(suite: str, out: Path) -> subprocess.CompletedProcess[str]:
+    return assay("run", "--target", "fake", "--suite", suite, "--out", str(out))
+
+
+def test_malformed_suite_yaml_is_one_line_with_line_and_column(tmp_path: Path) -> None:
+    suite = tmp_path / "my.yaml"
+    suite.write_text("name: mine\ntasks:\n  - task: arithmetic\n    limit: [2,\n", "utf-8")
+    line = assert_user_error(run_suite(str(suite), tmp_path))
+    assert f"{suite}:5:1: not valid YAML (" in line and "fix the file" in line
+
+
+@pytest.mark.parametrize("name", ["missing.yaml", "suites/mine.yml", "./nope"])
+def test_missing_suite_file_is_not_found_not_an_unknown_suite(name: str, tmp_path: Path) -> None:
+    line = assert_user_error(run_suite(str(tmp_path / name), tmp_path))
+    assert f"{tmp_path / name}: suite file not found" in line
+    assert "unknown suite" not in line
+
+
+def test_unknown_suite_name_still_lists_the_built_in_suites(tmp_path: Path) -> None:
+    line = assert_user_error(run_suite("quik", tmp_path))
+    assert "did you mean" in line and "'quick'" in line
+
+
+def test_unreadable_suite_files_end_in_one_line(tmp_path: Path) -> None:
+    # Tests run as root, for whom no permission bit makes a file unreadable: a directory and
+    # bytes that are not UTF-8 are the unreadable files every user can make.
+    directory = tmp_path / "dir.yaml"
+    directory.mkdir()
+    line = assert_user_error(run_suite(str(directory), tmp_path))
+    assert f"{directory}: is a directory, not a suite file" in line
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(b"name: mine\ndescription: caf\xe9\ntasks: []\n")
+    line = assert_user_error(run_suite(str(latin1), tmp_path))
+    assert f"{latin1}:2:17: not UTF-8 (byte 0xe9 at offset 27)" in line
+
+
+def test_code_tasks_without_namespaces_need_the_explicit_weak_sandbox_option(
+    tmp_path: Path,
+) -> None:
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        args = ("run", "--target", f"openai:{stub.url}", "--task", "code_gen", "--limit", "2")
+        return subprocess.run(
+            [*without_namespaces(), *assay_command(), *args, "--out", str(tmp_path), *extra],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=subprocess_env(),
+            check=False,
+        )
+
+    with StubServer() as stub:
+        refused = run("--run-id", "strict")
+        asked_before_allowed = sum(stub.log.authorization.values())
+        allowed = run("--run-id", "weak", "--allow-weak-sandbox")
+    line = assert_user_error(refused)
+    assert "task code_gen runs generated code: Linux namespaces are refused here" in line
+    assert "--allow-weak-sandbox" in line
+    assert asked_before_allowed == 0  # refused before the target was even probed
+    assert not (tmp_path / "strict").exists()
+
+    assert allowed.returncode == 0, allowed.stderr
+    assert "WeakSandboxWarning" in allowed.stderr
+    ((manifest,),) = query(tmp_path / "assay.db", "SELECT manifest FROM runs WHERE run_id='weak'")
+    recorded = json.loads(str(manifest))
+    assert recorded["spec"]["allow_weak_sandbox"] is True
+    assert recorded["sandbox"]["isolation"] == "python-guard"
+    assert recorded["sandbox"]["weak_allowed"] is True
+    assert "unshare" in recorded["sandbox"]["namespaces_refused"]
+    (task,) = json.loads((tmp_path / "weak" / "results.json").read_text())["tasks"]
+    assert task["sandbox_weak_isolation"] == {"python-guard": 2}
+
+
+def test_code_tasks_record_the_namespace_sandbox_in_the_manifest(tmp_path: Path) -> None:
+    from assay.sandbox import namespaces_refused
+
+    if namespaces_refused():
+        pytest.skip("this kernel/container refuses namespaces")
+    result = assay(
+        "run", "--target", "fake", "--task", "code_gen", "--limit", "1", "--out", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    rows = query(tmp_path / "assay.db", "SELECT manifest FROM runs")
+    sandbox = json.loads(str(rows[0][0]))["sandbox"]
+    assert sandbox == {"isolation": "netns", "weak_allowed": False}
+
+
 def test_report_of_unknown_run(tmp_path: Path) -> None:
     line = assert_user_error(assay("report", "nope", "--out", str(tmp_path)))
     assert "'nope'" in line
@@ -232,6 +340,48 @@ def test_answers_file_is_scored_exactly(tmp_path: Path) -> None:
     assert [(r["run_id"], r["status"]) for r in json.loads(runs.stdout)] == [
         ("from-file", "complete")
     ]
+
+
+# -- the summary --------------------------------------------------------------------------
+
+
+def test_summary_table_and_footer_count_cut_answers_and_errors_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`assay run`'s summary, printed in process: a scripted target (a third cut at
+    max_tokens, a third refused) cannot be handed to a subprocess."""
+    turn = itertools.count()
+
+    def wrong_cut_or_filtered(request: Request) -> str | Response:
+        number = next(turn) % 3
+        if number == 1:
+            return Response(text=" First we add", finish_reason="length")
+        if number == 2:
+            return Response(error=ErrorClass.CONTENT_FILTER, error_detail="filtered")
+        return " The answer is -1."
+
+    spec = RunSpec(target="fake", tasks=("arithmetic",), limit=30)
+    target = FakeTarget(wrong_cut_or_filtered)
+    result = evaluate(spec, out_dir=tmp_path, target=target, run_id="cut")
+    monkeypatch.setenv("COLUMNS", "200")  # no wrapped cells
+    _print_summary(result.results_path)
+    lines = capsys.readouterr().out.splitlines()
+
+    header = next(line for line in lines if "dimension" in line)
+    row = next(line for line in lines if "arithmetic" in line)
+    cells = dict(
+        zip(
+            [cell.strip() for cell in header.split("┃")],
+            [cell.strip() for cell in row.split("│")],
+            strict=True,
+        )
+    )
+    assert (cells["value"], cells["n"], cells["cut"]) == ("0.000", "20", "10 (50%)")
+    assert cells["errors"] == "10 (content_filter 10)"
+    assert lines[-1] == (
+        "requests: 30 (0 cached, 30 sent); answers: 20, 10 (50%) cut at max_tokens "
+        "(counted wrong); errors: 10 (content_filter 10)"
+    )
 
 
 # -- Ctrl-C --------------------------------------------------------------------------------

@@ -21,7 +21,16 @@ from pathlib import Path
 
 import pytest
 
-from assay.sandbox import SandboxLimits, SandboxResult, _sandbox, pass_at_k, run_python
+from assay.sandbox import (
+    SandboxError,
+    SandboxLimits,
+    SandboxResult,
+    WeakSandboxWarning,
+    _sandbox,
+    pass_at_k,
+    run_python,
+)
+from helpers import subprocess_env, without_namespaces
 
 Runner = Callable[..., SandboxResult]
 
@@ -240,8 +249,53 @@ def test_host_processes_are_invisible(isolated: None, monkeypatch: pytest.Monkey
 
 
 def test_network_isolation_is_the_strongest_this_machine_allows() -> None:
-    expected = "netns" if kernel_allows_namespaces() else "python-guard"
-    assert run_python("pass", timeout_s=10).network_isolation == expected
+    if kernel_allows_namespaces():
+        assert run_python("pass", timeout_s=10).network_isolation == "netns"
+        return
+    with pytest.raises(SandboxError, match="--allow-weak-sandbox"):
+        run_python("pass", timeout_s=10)
+    with pytest.warns(WeakSandboxWarning, match="Python socket guard"):
+        result = run_python("pass", timeout_s=10, allow_weak=True)
+    assert result.network_isolation == "python-guard"
+
+
+# Run under `without_namespaces()`: what the sandbox does where the kernel refuses namespaces.
+_WEAK_MODE = """
+import json, warnings
+from assay.sandbox import SandboxError, namespaces_refused, run_python
+seen = {"refused": namespaces_refused()}
+try:
+    run_python("print('ran')", 10)
+    seen["default"] = "ran"
+except SandboxError as exc:
+    seen["default"] = str(exc)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    result = run_python("print('ran')", 10, allow_weak=True)
+seen["isolation"], seen["stdout"] = result.network_isolation, result.stdout
+seen["warnings"] = [[w.category.__name__, str(w.message)] for w in caught]
+print(json.dumps(seen))
+"""
+
+
+def test_without_namespaces_the_weak_mode_is_refused_unless_allowed_then_warned() -> None:
+    done = subprocess.run(
+        [*without_namespaces(), sys.executable, "-c", _WEAK_MODE],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+        check=True,
+    )
+    seen = json.loads(done.stdout)
+    assert "unshare: Operation not permitted" in seen["refused"]
+    # By default: no code runs, and the one line says why and how to go on.
+    assert "\n" not in seen["default"] and "--allow-weak-sandbox" in seen["default"]
+    assert "Python socket guard" in seen["default"] and seen["refused"] in seen["default"]
+    # Allowed: it runs under the guard, and says so.
+    assert (seen["isolation"], seen["stdout"]) == ("python-guard", "ran\n")
+    ((category, message),) = seen["warnings"]
+    assert category == "WeakSandboxWarning" and seen["refused"] in message
 
 
 NETWORK_ATTEMPTS = """

@@ -17,10 +17,9 @@ from assay.scorers._code import CODEX_STOPS, failure_reason, truncate_at_stops
 from assay.targets import Response
 from assay.targets._types import Mode
 from assay.tasks import Sample, Score, State
-from helpers import SHARED_DATA
+from helpers import SHARED_DATA, needs_data
 
 HUMANEVAL = SHARED_DATA / "humaneval"
-needs_data = pytest.mark.skipif(not HUMANEVAL.is_dir(), reason="../shared/data is absent")
 
 
 def humaneval_rows(count: int) -> list[dict[str, Any]]:
@@ -120,6 +119,7 @@ def test_a_cut_output_that_fails_says_so() -> None:
     cut = Response(text="    return (a +", finish_reason="length")
     result = scored(ADD, "", response=cut)
     assert result.value == 0.0 and result.explanation.endswith("(output cut at max_tokens)")
+    assert result.outcome == "truncated"
 
 
 def test_samples_without_tests_are_a_scorer_error() -> None:

@@ -14,11 +14,10 @@ from assay.scorers._instructions import (
     check_instruction,
     check_instruction_loose,
 )
-from helpers import SHARED_DATA
+from helpers import SHARED_DATA, needs_data
 
 IFEVAL_DATA = SHARED_DATA / "ifeval" / "input_data.jsonl"
 GPT4_RESPONSES = SHARED_DATA / "ifeval" / "input_response_data_gpt4_20231107_145030.jsonl"
-needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 
 # (instruction id, kwargs, a response that follows it, a response that does not)
 CASES: list[tuple[str, dict[str, Any], str, str]] = [

@@ -18,9 +18,8 @@ from assay.scorers import code_execution
 from assay.targets import Capabilities, FakeTarget, Request, Response
 from assay.tasks import Sample, Score, State, TaskContext, get_task, task_names
 from assay.tasks._code import CODE_TEMPLATES, code_gen_samples
-from helpers import SHARED_DATA
+from helpers import SHARED_DATA, needs_data
 
-needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 CODEX_STOPS = ["\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#"]
 
 

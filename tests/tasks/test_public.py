@@ -23,9 +23,8 @@ from assay.targets import Capabilities, FakeTarget, Message, Request, Response, 
 from assay.tasks import Sample, Score, Scorer, State, TaskContext, get_task, task_names
 from assay.tasks import _loaders as loaders
 from assay.tasks._public import GSM8K_WRITTEN_SHOTS, ifeval_followed
-from helpers import SHARED_DATA, assay_command, subprocess_env
+from helpers import SHARED_DATA, assay_command, needs_data, subprocess_env
 
-needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 SHARED = TaskContext(data_dir=SHARED_DATA)
 
 PUBLIC = {
@@ -835,11 +834,11 @@ def test_assay_run_gsm8k_and_mmlu_on_builtin(tmp_path: Path) -> None:
     results_path = Path(report.removeprefix("report: ")).parent / "results.json"
     tasks = {t["task"]: t for t in json.loads(results_path.read_text())["tasks"]}
     assert set(tasks) == {"gsm8k", "mmlu"}
-    # The 270M base model often runs out of tokens mid-calculation on GSM8K: that is counted
-    # as truncated, not as a wrong answer, so only MMLU must have scored samples.
+    # The 270M base model often runs out of tokens mid-calculation on GSM8K: such an answer is
+    # cut and wrong, so every item is answered.
     for task in tasks.values():
-        assert task["n"] + task["errors"] == 4
-        assert set(task["error_classes"]) <= {"truncated"}
+        assert (task["n"], task["errors"]) == (4, 0)
+        assert 0 <= task["truncated"] <= 4
         if task["n"]:
             low, high = task["ci95"]
             assert low <= task["value"] <= high

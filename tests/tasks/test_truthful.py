@@ -23,9 +23,8 @@ from assay.tasks._truthful import (
     mc2_from_logprobs,
     shuffled_order,
 )
-from helpers import SHARED_DATA
+from helpers import SHARED_DATA, have_data, needs_data
 
-needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is absent")
 LOGPROBS = Capabilities(logprobs=True, streaming=True)
 
 # Two questions in the upstream mc_task.json layout; the second lists a true answer last.
@@ -204,7 +203,7 @@ def test_mc1_without_logprobs_asks_for_a_letter_in_shuffled_order(tmp_path: Path
     prompt = target.requests[0].prompt
     assert prompt.endswith("\nAnswer:") and "\nA. " in prompt and "\nC. " in prompt
     # Across the 817 real questions the true answer is not parked on one letter.
-    if SHARED_DATA.is_dir():
+    if have_data():
         real = get_task("truthfulqa_mc1").dataset(TaskContext(data_dir=SHARED_DATA))
         first = Counter(shuffled_order(s).index(0) for s in real)
         assert max(first.values()) < 0.4 * len(real)

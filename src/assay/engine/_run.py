@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from assay._errors import SpecError
+from assay._redact import redact, redacted
 from assay._version import __version__
 from assay.engine._cache import cache_key
 from assay.engine._executor import Executor, RetryPolicy
 from assay.engine._progress import RunProgress
 from assay.engine._writer import BatchWriter
+from assay.sandbox import namespaces_refused, weak_sandbox_refusal
 from assay.spec import RunSpec
 from assay.store._store import Store, utcnow
 from assay.suites._suites import get_suite
@@ -114,6 +116,16 @@ def contamination_tasks(planned: Sequence[PlannedTask], seed: int) -> list[Plann
     return variants
 
 
+def _unredacted(target: str, option: str) -> str:
+    """A target string to connect with; a resumed run's stored one lost its credentials."""
+    if redacted(target):
+        raise SpecError(
+            f"{option} {target}: its credentials were redacted when the run was stored; "
+            f"pass {option} again with them to resume the run"
+        )
+    return target
+
+
 class Runner:
     """One invocation of one run against one target."""
 
@@ -144,6 +156,8 @@ class Runner:
         # Requests to the judge, counted apart so the target's own figures stay its own.
         self.judge_counters = Counters()
         self._cache: dict[str, dict[str, Any]] = {}
+        # How generated code runs in this invocation (None: no task runs code).
+        self._sandbox: dict[str, Any] | None = None
 
     @property
     def target(self) -> Target:
@@ -160,9 +174,10 @@ class Runner:
                 )
             self._check_resumable(existing)
         if self._target is None:
-            self._target = resolve_target(self.spec.target)
+            self._target = resolve_target(_unredacted(self.spec.target, "--target"))
         planned = plan_tasks(self.spec)
         self._resolve_judge(planned)
+        await self._check_sandbox(planned)
         plan_probes(
             self.target,
             tools=any(item.task.needs_tools for item in planned),
@@ -197,8 +212,24 @@ class Runner:
         if self._judge is None:
             if self.spec.judge_target is None:
                 raise SpecError(f"task {judged[0]} needs a judge: pass --judge-target SPEC")
-            self._judge = resolve_target(self.spec.judge_target)
+            self._judge = resolve_target(_unredacted(self.spec.judge_target, "--judge-target"))
         self._judge_executor = Executor(self._judge, self.spec.concurrency, self.retry)
+
+    async def _check_sandbox(self, planned: Sequence[PlannedTask]) -> None:
+        """Before any request: a task that runs generated code needs the namespace sandbox,
+        or the user's explicit consent to the weak one (`allow_weak_sandbox`)."""
+        coded = [item.task.name for item in planned if item.task.needs_sandbox]
+        if not coded:
+            return
+        refused = await asyncio.to_thread(namespaces_refused)
+        allowed = self.spec.allow_weak_sandbox
+        if refused is not None and not allowed:
+            raise SpecError(f"task {coded[0]} runs generated code: {weak_sandbox_refusal(refused)}")
+        self._sandbox = {
+            "isolation": "netns" if refused is None else "python-guard",
+            "weak_allowed": allowed,
+            **({"namespaces_refused": refused} if refused else {}),
+        }
 
     def _check_resumable(self, existing: dict[str, Any]) -> None:
         stored = RunSpec.model_validate(existing["manifest"]["spec"])
@@ -221,7 +252,7 @@ class Runner:
                     "updated": now,
                     "status": "running",
                     "assay_version": __version__,
-                    "target_spec": self.target.spec,
+                    "target_spec": redact(self.target.spec),
                     "model": self.target.model,
                     "capabilities": self.target.capabilities.model_dump(),
                     "manifest": self._manifest(planned),
@@ -272,11 +303,12 @@ class Runner:
             except PackageNotFoundError:
                 continue
         return {
-            "spec": self.spec.model_dump(mode="json"),
-            # Target specs never hold a secret (keys come from the environment).
-            "judge": {"spec": self._judge.spec, "model": self._judge.model}
+            # Keys come from the environment; credentials in a target's URL are redacted.
+            "spec": self.spec.without_secrets().model_dump(mode="json"),
+            "judge": {"spec": redact(self._judge.spec), "model": self._judge.model}
             if self._judge is not None
             else None,
+            "sandbox": self._sandbox,
             "seed": self.spec.seed,
             "assay_version": __version__,
             "backends": backends,
@@ -329,6 +361,7 @@ class Runner:
                 "sent": counters.sent,
                 "attempts": executor.sent,
                 "failed_attempts": dict(executor.failed_attempts),
+                **({"sandbox": self._sandbox} if self._sandbox else {}),
             }
             if self._judge_executor is not None:
                 judged = self.judge_counters
@@ -361,6 +394,7 @@ class Runner:
             capabilities=capabilities,
             config=replace(task.config, seed=task.config.seed or self.spec.seed),
             judge=self._judge_for(task, sample.id, epoch, writer) if task.needs_judge else None,
+            allow_weak_sandbox=task.needs_sandbox and self.spec.allow_weak_sandbox,
         )
 
         async def generate(current: State) -> State:

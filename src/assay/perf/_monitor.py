@@ -16,19 +16,19 @@ import re
 import secrets
 import statistics
 import time
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from assay._errors import SpecError, StoreError, TargetError
+from assay._files import load_yaml_or_toml
+from assay._redact import redact
 from assay._version import __version__
 from assay.perf._perf import PerfOptions, _manifest, perf_results, run_perf
 from assay.perf._profiles import LoadProfile
@@ -138,14 +138,7 @@ class MonitorConfig(BaseModel):
 
 def load_monitor_config(path: Path) -> MonitorConfig:
     """Read a YAML (or .toml) monitor config; any mistake is one SpecError naming file and field."""
-    try:
-        text = path.read_text("utf-8")
-        raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read the monitor config ({exc.strerror})") from None
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SpecError(f"{path}: not valid YAML/TOML ({first})") from None
+    raw = load_yaml_or_toml(path, "monitor config")
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: expected a mapping with an 'endpoints' list")
     try:
@@ -215,7 +208,7 @@ async def probe(endpoint: Endpoint, store: Store, *, config_path: Path, api_key:
         await run_perf(target, options, store, run_id)
     except Exception as exc:  # a down or broken endpoint is a measurement, not a crash
         error_class = str(exc.error_class) if isinstance(exc, TargetError) else "client_error"
-        detail = f"{type(exc).__name__}: {exc}"[:300]
+        detail = redact(f"{type(exc).__name__}: {exc}")[:300]
         mark["error"] = detail
         _record_failure(
             store, endpoint, options, run_id, error_class, detail, time.perf_counter() - started
@@ -263,7 +256,7 @@ def _record_failure(
                     "updated": now,
                     "status": "failed",
                     "assay_version": __version__,
-                    "target_spec": f"openai:{endpoint.url}"
+                    "target_spec": f"openai:{redact(endpoint.url)}"
                     + (f"#{endpoint.model}" if endpoint.model else ""),
                     "model": endpoint.model or "",
                     "capabilities": {},

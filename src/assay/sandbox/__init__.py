@@ -6,7 +6,10 @@ from assay.sandbox._sandbox import (
     SandboxError,
     SandboxLimits,
     SandboxResult,
+    WeakSandboxWarning,
+    namespaces_refused,
     run_python,
+    weak_sandbox_refusal,
 )
 
 __all__ = [
@@ -14,6 +17,9 @@ __all__ = [
     "SandboxError",
     "SandboxLimits",
     "SandboxResult",
+    "WeakSandboxWarning",
+    "namespaces_refused",
     "pass_at_k",
     "run_python",
+    "weak_sandbox_refusal",
 ]

@@ -12,8 +12,11 @@ Process tree and what each level does:
           │                pid namespace, so no grandchild outlives a run
           └─ code          rlimits, unprivileged uid, no_new_privs, exec `python -I main.py`
 
-Where Linux namespaces are refused (old kernel, container seccomp profile) the code runs with a
-Python-level socket guard instead, which a determined program can bypass; the result says which
+Where Linux namespaces are refused (old kernel, container seccomp profile, no CAP_SYS_ADMIN) the
+code could only run as the caller's own uid behind a Python-level socket guard, which a
+determined program bypasses (subprocess, ctypes) and which hides neither the home directory nor
+other processes. That weak mode is never chosen silently: `run_python` refuses it unless the
+caller passes `allow_weak=True`, and then warns (`WeakSandboxWarning`); the result says which
 isolation was used (`SandboxResult.network_isolation`).
 """
 
@@ -24,7 +27,6 @@ import ctypes
 import fcntl
 import functools
 import json
-import logging
 import math
 import os
 import resource
@@ -39,13 +41,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal, NoReturn
 
 NetworkIsolation = Literal["netns", "python-guard"]
 
-_log = logging.getLogger("assay.sandbox")
 
 _MIB = 1024 * 1024
 _SCRIPT = "main.py"
@@ -117,6 +119,10 @@ class SandboxError(RuntimeError):
     """The sandbox itself could not run the code (not: the code failed)."""
 
 
+class WeakSandboxWarning(UserWarning):
+    """Generated code runs without namespaces, behind only a Python socket guard."""
+
+
 class _SetupFailed(SandboxError):
     """Isolation could not be set up; no user code ran."""
 
@@ -177,11 +183,13 @@ def run_python(
     *,
     limits: SandboxLimits | None = None,
     stdin: str = "",
+    allow_weak: bool = False,
 ) -> SandboxResult:
     """Run `code` as a Python script in a sandboxed subprocess; never in this interpreter.
 
     Returns within about `timeout_s` plus a second or two whatever the code does. Raises
-    `SandboxError` only when the sandbox itself cannot start (and on any system but Linux).
+    `SandboxError` when the sandbox itself cannot start (and on any system but Linux), and
+    where namespaces are refused unless `allow_weak` accepts the socket-guard mode.
     """
     if sys.platform != "linux":
         raise SandboxError(
@@ -193,23 +201,50 @@ def run_python(
         timeout_s,
         limits or SandboxLimits(),
         stdin,
-        namespaces=_namespaces_work(),
+        namespaces=_namespaces_work(allow_weak=allow_weak),
     )
 
 
 @functools.cache
-def _namespaces_work() -> bool:
-    """Whether the full namespace sandbox can be set up here (tried once per process)."""
+def namespaces_refused() -> str | None:
+    """Why the namespace sandbox cannot be set up here, in one line; None when it can.
+    Tried once per process."""
+    if sys.platform != "linux":
+        return f"this is {sys.platform}, and the sandbox needs Linux"
     try:
         result = _run("", 30.0, SandboxLimits(), "", namespaces=True)
     except _SetupFailed as exc:
-        _log.warning(
-            "assay sandbox: Linux namespaces are not available here (%s); generated code runs "
-            "with only a Python-level network guard",
-            exc,
-        )
-        return False
-    return result.returncode == 0
+        return " ".join(str(exc).split())
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"the sandbox's trial run exited with status {result.returncode} ({last[:200]})"
+    return None
+
+
+def weak_sandbox_refusal(reason: str) -> str:
+    """The one line that refuses the weak mode: why, and the two ways on."""
+    return (
+        f"Linux namespaces are refused here ({reason}), and without them the code would run as "
+        "your own uid behind only a Python socket guard; allow them (unprivileged user "
+        "namespaces, or CAP_SYS_ADMIN and an unconfined seccomp profile in a container) or "
+        "pass --allow-weak-sandbox (RunSpec.allow_weak_sandbox) to accept the weak mode"
+    )
+
+
+def _namespaces_work(*, allow_weak: bool) -> bool:
+    """Whether to use the namespace sandbox; the weak mode only when allowed, and never
+    without a warning."""
+    refused = namespaces_refused()
+    if refused is None:
+        return True
+    if not allow_weak:
+        raise SandboxError(weak_sandbox_refusal(refused))
+    message = (
+        f"assay sandbox: Linux namespaces are refused here ({refused}); generated code runs "
+        "as this uid with only a Python socket guard (weak mode, allowed by the caller)"
+    )
+    warnings.warn(message, WeakSandboxWarning, stacklevel=3)
+    return False
 
 
 # ---------------------------------------------------------------------------------------------

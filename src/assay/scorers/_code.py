@@ -114,17 +114,31 @@ def code_execution(
         program = build_program(sample.input, code, test, entry_point, sentinel=sentinel)
         async with _slots(max_sandboxes):
             try:
-                result = await asyncio.to_thread(run_python, program, timeout_s, limits=limits)
+                result = await asyncio.to_thread(
+                    run_python,
+                    program,
+                    timeout_s,
+                    limits=limits,
+                    allow_weak=state.allow_weak_sandbox,
+                )
             except SandboxError as exc:
                 raise ScorerError(f"code scorer: {exc}") from None
         passed = result.returncode == 0 and sentinel in result.stdout
         reason = "passed" if passed else failure_reason(result, timeout_s)
-        if not passed and state.output.finish_reason == "length":
+        # A failing program cut at max_tokens is a cut answer: wrong, and counted as cut.
+        cut = not passed and state.output.finish_reason == "length"
+        if cut:
             reason += " (output cut at max_tokens)"
         if result.network_isolation != "netns":
             # Namespaces were refused here: the code ran with only Python's socket guard.
             reason += f" [{WEAK_ISOLATION}: {result.network_isolation}]"
-        return Score(float(passed), answer=code[:_ANSWER_CHARS], explanation=reason, method=METHOD)
+        return Score(
+            float(passed),
+            answer=code[:_ANSWER_CHARS],
+            outcome="truncated" if cut else "scored",
+            explanation=reason,
+            method=METHOD,
+        )
 
     return score
 

@@ -6,7 +6,6 @@ Writes are batched by the engine; reads serve the report, which never sees in-me
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from assay._errors import StoreError
+from assay._redact import redact
 from assay.store import _schema as schema
 
 Row = dict[str, Any]
@@ -41,11 +41,6 @@ class RunData:
     perf_samples: list[Row]
 
 
-def _mask_password(url: str) -> str:
-    """Hide a password in a URL that SQLAlchemy could not parse (so cannot render safely)."""
-    return re.sub(r"(://[^:/@]*:)[^/]*@", r"\1***@", url)
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     # busy_timeout first: switching to WAL needs a lock that another process may hold.
@@ -63,7 +58,7 @@ class Store:
             parsed = make_url(url)
         except (ArgumentError, ValueError):
             raise StoreError(
-                f"--store {_mask_password(url)!r}: not a database URL; use "
+                f"--store {redact(url)!r}: not a database URL; use "
                 "sqlite:///path/assay.db or postgresql+psycopg://user@host/db"
             ) from None
         self._safe_url = parsed.render_as_string(hide_password=True)

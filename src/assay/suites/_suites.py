@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assay._errors import SpecError
+from assay._files import load_yaml_or_toml, syntax_error
 
 
 class SuiteTask(BaseModel):
@@ -36,22 +38,31 @@ def suite_names() -> list[str]:
 
 
 def get_suite(name: str) -> Suite:
-    path = Path(name)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return _parse(path.read_text("utf-8"), str(path))
+    """A built-in suite by name, or a user's suite file by path (a name that looks like one)."""
+    if _looks_like_a_path(name):
+        path = Path(name)
+        return _parse(load_yaml_or_toml(path, "suite file"), str(path))
     resource = files("assay.suites").joinpath(f"{name}.yaml")
     if not resource.is_file():
         from assay.tasks._task import did_you_mean
 
         raise SpecError(did_you_mean("suite", name, suite_names(), "assay list suites"))
-    return _parse(resource.read_text("utf-8"), f"suite {name}")
-
-
-def _parse(text: str, where: str) -> Suite:
+    where = f"suite {name}"
     try:
-        return Suite.model_validate(yaml.safe_load(text))
+        raw = yaml.safe_load(resource.read_text("utf-8"))
     except yaml.YAMLError as exc:
-        raise SpecError(f"{where}: not valid YAML ({exc}); fix the file") from None
+        raise SpecError(syntax_error(where, exc)) from None
+    return _parse(raw, where)
+
+
+def _looks_like_a_path(name: str) -> bool:
+    # A file the user meant must not read as "unknown suite" when it is missing.
+    return Path(name).suffix in (".yaml", ".yml") or "/" in name or os.sep in name
+
+
+def _parse(raw: object, where: str) -> Suite:
+    try:
+        return Suite.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 from assay._errors import DatasetError, ErrorClass
+from assay._files import read_text
 from assay.targets._types import Capabilities, Request, Response, Usage
 
 
@@ -36,10 +38,11 @@ class FileTarget:
     async def start(self) -> None:
         if not self._path.is_file():
             raise DatasetError(f"{self._path}: answers file not found; pass file:<path to .jsonl>")
-        with self._path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if line.strip():
-                    self._add(number, line)
+        text = read_text(self._path, "answers file", DatasetError)
+        # Universal newlines, as reading the file in text mode gives them.
+        for number, line in enumerate(io.StringIO(text, newline=None), start=1):
+            if line.strip():
+                self._add(number, line)
 
     def _add(self, number: int, line: str) -> None:
         where = f"{self._path}:{number}"

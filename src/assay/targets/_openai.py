@@ -2,6 +2,9 @@
 
 Works with vLLM, SGLang, llama.cpp server, Ollama and hosted APIs. The API key is read from
 ASSAY_API_KEY or OPENAI_API_KEY, sent only in the Authorization header and never recorded.
+Credentials in the URL itself (`https://user:pass@host/v1` is sent as HTTP Basic auth, in place
+of the key; `?api-key=...` and other query parameters go with every request) are used the same
+way and appear only redacted in the target's spec and in messages.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import os
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 
 import aiohttp
 
 from assay._errors import ErrorClass, TargetError, TargetUnavailable
+from assay._redact import redact
 from assay.targets._types import (
     Capabilities,
     Request,
@@ -44,13 +48,14 @@ class HttpLimits:
 
 
 def normalise_base_url(base_url: str) -> str:
-    url = base_url.rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    """Without trailing slashes, /v1 when there is no path; a query string stays at the end."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _valid_port(parts):
         raise TargetUnavailable(
-            f"{base_url}: not an http(s) URL; write openai:http://host:port/v1[#model]"
+            f"{redact(base_url)}: not an http(s) URL; write openai:http://host:port/v1[#model]"
         )
-    return url if parts.path else url + "/v1"
+    path = parts.path.rstrip("/") or "/v1"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
 def api_key_from_env() -> str | None:
@@ -72,7 +77,17 @@ class OpenAITarget:
         api_key: str | None = None,
         tools: bool | None = None,
     ) -> None:
-        self._base_url = normalise_base_url(base_url)
+        self._given_url = normalise_base_url(base_url)
+        parts = urlsplit(self._given_url)
+        # Requests go to the URL without its user-info and query, which travel as Basic auth
+        # and as parameters: so every URL in a message or a stored error is free of them.
+        self._base_url = urlunsplit((parts.scheme, _host_port(parts), parts.path, "", ""))
+        self._params = parse_qsl(parts.query, keep_blank_values=True) or None
+        self._basic_auth = (
+            aiohttp.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+            if parts.username is not None
+            else None
+        )
         # None: probed at start. A server that accepts `tools` but ignores them cannot be told
         # from a model that chose not to call; pass tools=False for such a server.
         self._tools = tools
@@ -89,7 +104,10 @@ class OpenAITarget:
 
     @property
     def spec(self) -> str:
-        return f"openai:{self._base_url}" + (f"#{self._model}" if self._model_given else "")
+        """The identity written to the store: the URL with its credentials redacted."""
+        return f"openai:{redact(self._given_url)}" + (
+            f"#{self._model}" if self._model_given else ""
+        )
 
     @property
     def model(self) -> str:
@@ -97,7 +115,8 @@ class OpenAITarget:
 
     @property
     def base_url(self) -> str:
-        return self._base_url
+        """The URL as given (credentials included), to build the same target elsewhere."""
+        return self._given_url
 
     @property
     def capabilities(self) -> Capabilities:
@@ -112,7 +131,7 @@ class OpenAITarget:
     async def start(self) -> None:
         headers = {"Content-Type": "application/json"}
         key = self._api_key if self._api_key is not None else api_key_from_env()
-        if key:
+        if key and self._basic_auth is None:  # aiohttp sends one Authorization header
             headers["Authorization"] = f"Bearer {key}"
         timeout = aiohttp.ClientTimeout(
             total=self._limits.total_timeout_s,
@@ -120,7 +139,9 @@ class OpenAITarget:
             sock_read=self._limits.read_timeout_s,
         )
         connector = aiohttp.TCPConnector(limit=self._max_concurrency, limit_per_host=0)
-        self._session = aiohttp.ClientSession(headers=headers, timeout=timeout, connector=connector)
+        self._session = aiohttp.ClientSession(
+            headers=headers, timeout=timeout, connector=connector, auth=self._basic_auth
+        )
         try:
             if not self._model:
                 self._model = await self._first_model()
@@ -145,7 +166,7 @@ class OpenAITarget:
     async def _get_json(self, url: str) -> Any:
         assert self._session is not None
         try:
-            async with self._session.get(url) as resp:
+            async with self._session.get(url, params=self._params) as resp:
                 if resp.status in (401, 403):
                     raise TargetUnavailable(
                         f"{url}: HTTP {resp.status}, the API key was refused; set ASSAY_API_KEY"
@@ -229,7 +250,7 @@ class OpenAITarget:
         body = {"model": self._model, "max_tokens": 1, "temperature": 0.0, **extra}
         for attempt in range(4):
             try:
-                async with self._session.post(url, json=body) as resp:
+                async with self._session.post(url, json=body, params=self._params) as resp:
                     if resp.status in (401, 403):
                         raise TargetUnavailable(
                             f"{url}: HTTP {resp.status}, the API key was refused; set ASSAY_API_KEY"
@@ -267,7 +288,7 @@ class OpenAITarget:
             if self._tokenize_url not in (None, url):
                 continue
             try:
-                async with self._session.post(url, json=body) as resp:
+                async with self._session.post(url, json=body, params=self._params) as resp:
                     if resp.status != 200:
                         continue
                     tokens = (await resp.json(content_type=None)).get("tokens")
@@ -325,7 +346,7 @@ class OpenAITarget:
         url = f"{self._base_url}/{path}"
         started = time.perf_counter()
         try:
-            async with self._session.post(url, json=body) as resp:
+            async with self._session.post(url, json=body, params=self._params) as resp:
                 if resp.status >= 400:
                     raise await _http_error(resp)
                 stream = _StreamState(started, chat=request.mode == "chat")
@@ -384,7 +405,7 @@ class OpenAITarget:
         }
         started = time.perf_counter()
         try:
-            async with self._session.post(url, json=body) as resp:
+            async with self._session.post(url, json=body, params=self._params) as resp:
                 if resp.status >= 400:
                     raise await _http_error(resp)
                 status = resp.status
@@ -484,7 +505,7 @@ def continuation_logprobs(
 
 
 async def _http_error(resp: aiohttp.ClientResponse) -> TargetError:
-    text = (await resp.text())[:300]
+    text = redact((await resp.text())[:300])  # a server may echo the request's URL
     status = resp.status
     if status == 429:
         return TargetError(
@@ -504,6 +525,19 @@ async def _http_error(resp: aiohttp.ClientResponse) -> TargetError:
         status=status,
         retry_after_s=_retry_after(resp.headers.get("Retry-After")),
     )
+
+
+def _valid_port(parts: SplitResult) -> bool:
+    try:
+        _ = parts.port  # parsed on access
+    except ValueError:  # not a number, or out of range
+        return False
+    return True
+
+
+def _host_port(parts: SplitResult) -> str:
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    return f"{host}:{parts.port}" if parts.port is not None else str(host)
 
 
 def _retry_after(value: str | None) -> float | None:

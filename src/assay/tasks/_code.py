@@ -104,6 +104,7 @@ def humaneval() -> Task:
         dataset=humaneval_samples,
         solvers=(code_prompt(),),
         scorer=code_execution(),
+        needs_sandbox=True,
         metric="pass@1",
         config=GenerateConfig(max_tokens=512, stop=CODEX_STOPS),
     )
@@ -122,6 +123,7 @@ def humaneval_sampled() -> Task:
         dataset=humaneval_samples,
         solvers=(sampling(0.8, 0.95), code_prompt()),
         scorer=code_execution(),
+        needs_sandbox=True,
         metric="pass@k",
         config=GenerateConfig(max_tokens=512, stop=CODEX_STOPS),
     )
@@ -496,6 +498,7 @@ def code_gen() -> Task:
         dataset=lambda ctx: code_gen_samples(ctx.seed),
         solvers=(code_prompt(),),
         scorer=code_execution(),
+        needs_sandbox=True,
         metric="pass@1",
         config=GenerateConfig(max_tokens=384, stop=CODEX_STOPS),
     )

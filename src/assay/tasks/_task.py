@@ -59,6 +59,9 @@ class Task:
     # The solver scores given continuations (answer likelihoods): a target probes that it
     # can (`Capabilities.continuation`) only for runs that plan such a task.
     needs_continuation: bool = False
+    # The scorer runs generated code: the run checks up front that the namespace sandbox works
+    # here (or that the user allowed the weak one).
+    needs_sandbox: bool = False
     # Human-labelled answers the judge is checked on in every judged run: (sample, answer
     # text, the score a careful human gives); the judge's agreement is reported beside its
     # numbers.

@@ -1,0 +1,67 @@
+"""Reading the files a user hands assay (suites, run specs, monitor configs, answers files).
+
+Every way such a file can be wrong (missing, a directory, unreadable, not UTF-8, bad YAML or
+TOML) ends in one line that names the file, with line and column where there is one.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+from assay._errors import AssayError, SpecError
+
+# Python 3.11's tomllib puts the position only in the message: "... (at line 1, column 5)".
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def read_text(path: Path, what: str, error: type[AssayError] = SpecError) -> str:
+    """The file's text; `what` names it in the message ("suite file", "run spec")."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found; check the path") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, not a {what}; pass the file's path") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what} ({exc.strerror}); check the path") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{not_utf8(path, data, exc)}; save the {what} as UTF-8") from None
+
+
+def not_utf8(path: Path, data: bytes, exc: UnicodeDecodeError) -> str:
+    """`PATH:LINE:COLUMN: not UTF-8 (byte 0xNN at offset N)`; the column counts bytes."""
+    before = data[: exc.start]
+    line = 1 + before.count(b"\n")
+    column = exc.start - (before.rfind(b"\n") + 1) + 1
+    return f"{path}:{line}:{column}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+
+
+def syntax_error(where: str, exc: yaml.YAMLError | tomllib.TOMLDecodeError) -> str:
+    """One line for a YAML or TOML parse error: `WHERE:LINE:COLUMN: not valid YAML (problem)`."""
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        message = str(exc).splitlines()[0] if str(exc) else "syntax error"
+        found = _TOML_AT.search(message)
+        position = f":{found[1]}:{found[2]}" if found else ""
+        problem = _TOML_AT.sub("", message)
+        return f"{where}{position}: not valid TOML ({problem}); fix the file"
+    mark = getattr(exc, "problem_mark", None)
+    position = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["syntax error"])[0]
+    context = getattr(exc, "context", None)
+    detail = f"{problem}, {context}" if context else problem
+    return f"{where}{position}: not valid YAML ({detail}); fix the file"
+
+
+def load_yaml_or_toml(path: Path, what: str) -> object:
+    """Parse a `.toml` file as TOML, anything else as YAML; errors as one SpecError line."""
+    text = read_text(path, what)
+    try:
+        return tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise SpecError(syntax_error(str(path), exc)) from None
