@@ -20,8 +20,8 @@ generations or letter choices, same verdicts), and the wall time of each tool an
 Cost: lm-eval reads MMLU as four loglikelihood requests per item (`echo` with logprobs), and
 llama-cpp-python's server as shipped sorts the whole 262k-token vocabulary in Python for every
 echoed prompt token (tens of seconds a request on a small CPU). The server is therefore started
-through benchmarks/llama_server_topk.py, which lists the same top entries by `argpartition`
-(token log-probabilities untouched); `--plain-server` runs it as shipped.
+with `assay model serve builtin`, which lists the same top entries by `argpartition` (token
+log-probabilities untouched); `--plain-server` runs `python -m llama_cpp.server` as shipped.
 """
 
 from __future__ import annotations
@@ -65,19 +65,17 @@ class LlamaServer:
         self, model: Path, log_path: Path, n_ctx: int = 4096, *, fast_top_logprobs: bool = True
     ) -> None:
         self.port = free_port()
-        # llama_server_topk.py: the same server, listing top_logprobs without a 262k-entry sort.
-        launcher = (
-            [str(Path(__file__).with_name("llama_server_topk.py"))]
+        address = ("--host", "127.0.0.1", "--port", str(self.port))
+        # `assay model serve`: the same server, listing top_logprobs without a 262k-entry sort,
+        # with the bundled model (alias gemma-3-270m, n_ctx 4096) and requests queued.
+        self._argv = (
+            [sys.executable, "-m", "assay", "model", "serve", "builtin", *address]
             if fast_top_logprobs
-            else ["-m", "llama_cpp.server"]
+            else [
+                *(sys.executable, "-m", "llama_cpp.server", "--model", str(model), *address),
+                *("--n_ctx", str(n_ctx), "--model_alias", MODEL),
+            ]
         )
-        self._argv = [
-            sys.executable,
-            *launcher,
-            *("--model", str(model)),
-            *("--host", "127.0.0.1", "--port", str(self.port)),
-            *("--n_ctx", str(n_ctx), "--model_alias", MODEL),
-        ]
         self._log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -512,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     server_log = root / "server.log"
     with LlamaServer(model, server_log, fast_top_logprobs=not args.plain_server) as server:
-        kind = "as shipped" if args.plain_server else "with llama_server_topk.py's top_logprobs"
+        kind = "as shipped" if args.plain_server else "assay model serve, fast top_logprobs"
         print(f"server {server.url} ({kind}), concurrency {args.concurrency} for both tools")
         for assay_task, lm_task, limit in plan:
             samples = assay_items(assay_task, args.data_dir, limit)

@@ -150,16 +150,13 @@ def stub(ttft_s: float, itl_s: float) -> Iterator[Stub]:
 
 @contextmanager
 def llama_server(log_path: Path) -> Iterator[str]:
-    """llama-cpp-python's OpenAI server with the bundled model, as tests/conftest.py starts it;
-    its log (with its own per-request timings) goes to `log_path`."""
-    from assay.targets._builtin import bundled_model_path
-
+    """`assay model serve builtin` (llama-cpp-python's OpenAI server), as tests/conftest.py
+    starts it; its log (with llama.cpp's own per-request timings) goes to `log_path`."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model_path())]
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]
-    argv += ["--model_alias", "gemma-3-270m"]
+    argv = [sys.executable, "-m", "assay", "model", "serve", "builtin"]
+    argv += ["--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -168,7 +165,7 @@ def llama_server(log_path: Path) -> Iterator[str]:
             deadline = time.monotonic() + 120
             while True:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("llama_cpp.server did not start")
+                    raise RuntimeError(f"assay model serve did not start; see {log_path}")
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2):
                         break

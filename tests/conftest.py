@@ -56,38 +56,43 @@ def bundled_model() -> Path:
     return bundled_model_path()
 
 
-@pytest.fixture(scope="session")
-def llama_server(bundled_model: Path) -> Iterator[str]:
-    """The bundled model behind llama-cpp-python's OpenAI-compatible server; yields base URL."""
+def _assay_model_serve(*options: str) -> Iterator[str]:
+    """`assay model serve builtin` on a free loopback port; yields its base URL."""
     port = free_port()
     log_path = Path(tempfile.mkdtemp(prefix="assay-llama-")) / "server.log"
     log = log_path.open("wb")
+    argv = [sys.executable, "-m", "assay", "model", "serve", "builtin"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(bundled_model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--model_alias",
-            "gemma-3-270m",
-        ],
+        [*argv, "--host", "127.0.0.1", "--port", str(port), *options],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/v1/models", process)
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/v1/models", process)
+        except RuntimeError as exc:
+            # e.g. "assay: error: llama.cpp runtime crashed (SIGSEGV) ...": say what broke.
+            lines = log_path.read_text("utf-8", errors="replace").strip().splitlines()
+            pytest.fail(f"{exc}; its last line: {lines[-1] if lines else '(none)'}")
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         stop(process)
         log.close()
         shutil.rmtree(log_path.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def llama_server(bundled_model: Path) -> Iterator[str]:
+    """The bundled model behind `assay model serve` (llama-cpp-python's OpenAI-compatible
+    server, requests queued); yields the base URL."""
+    yield from _assay_model_serve()
+
+
+@pytest.fixture(scope="session")
+def interrupting_llama_server(bundled_model: Path) -> Iterator[str]:
+    """The same server as llama-cpp-python ships it: a running stream is cut as soon as another
+    request waits (`interrupt_requests`), for tests of clients facing such servers."""
+    yield from _assay_model_serve("--interrupt-requests")
 
 
 def _postgres_bin() -> Path | None:

@@ -7,9 +7,13 @@ session's `llama_server` fixture on loopback and is marked slow.
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import gc
 import itertools
 import json
+import sqlite3
+import subprocess
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,8 @@ from assay import RunSpec, TargetUnavailable, evaluate
 from assay.store import Store
 from assay.targets import GenerateConfig, Message, Request, Response, resolve_target
 from assay.targets._openai import OpenAITarget, normalise_base_url
-from helpers import free_port, with_target
+from assay.testing import StubServer
+from helpers import assay_command, free_port, subprocess_env, with_target
 
 MODEL = "gemma-3-270m"
 
@@ -76,6 +81,150 @@ def test_unreachable_server_is_one_line_naming_the_url(model: str | None) -> Non
         del target, raised  # the traceback holds the target too
         gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+# -- credentials in the target's URL -----------------------------------------------------------
+
+# One value in every form, so one search finds any copy of it.
+URL_SECRET = "s3cr3t-9d2f61c0b4"
+# (URL on the stub with {port}, what the server must receive, the spec as written)
+CREDENTIAL_FORMS = [
+    (
+        "http://user:{secret}@127.0.0.1:{port}/v1",
+        "Basic " + base64.b64encode(f"user:{URL_SECRET}".encode()).decode(),
+        "openai:http://***@127.0.0.1:{port}/v1",
+    ),
+    (
+        "http://{secret}@127.0.0.1:{port}/v1",
+        "Basic " + base64.b64encode(f"{URL_SECRET}:".encode()).decode(),
+        "openai:http://***@127.0.0.1:{port}/v1",
+    ),
+    *(
+        (
+            f"http://127.0.0.1:{{port}}/v1?{name}={{secret}}",
+            f"?{name}={URL_SECRET}",
+            f"openai:http://127.0.0.1:{{port}}/v1?{name}=***",
+        )
+        for name in ("api-key", "api_key", "key", "token", "access_token", "sig", "signature")
+    ),
+    (
+        "http://127.0.0.1:{port}/v1?api-version=2024-06-01&X-Amz-Credential={secret}",
+        f"?api-version=2024-06-01&X-Amz-Credential={URL_SECRET}",
+        "openai:http://127.0.0.1:{port}/v1?api-version=2024-06-01&X-Amz-Credential=***",
+    ),
+]
+
+
+def assay_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*assay_command(), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env(),
+        check=False,
+    )
+
+
+def assert_written_nowhere(secret: str, out_dir: Path, *outputs: str) -> None:
+    """Not in the store (nor a WAL beside it), results.json, report.html, nor what was printed."""
+    written = sorted(path for path in out_dir.rglob("*") if path.is_file())
+    assert {"assay.db", "results.json", "report.html"} <= {path.name for path in written}
+    for path in written:
+        assert secret.encode() not in path.read_bytes(), path
+    for output in outputs:
+        assert secret not in output
+
+
+@pytest.mark.parametrize(("form", "received", "written"), CREDENTIAL_FORMS)
+def test_url_credentials_reach_the_server_and_are_written_only_redacted(
+    form: str, received: str, written: str, tmp_path: Path
+) -> None:
+    with StubServer() as stub:
+        url = form.format(secret=URL_SECRET, port=stub.port)
+        # assay's own override after the URL's query must still apply (and be kept).
+        target = f"openai:{url}#stub-model?temperature=0.5"
+        run = ("run", "--target", target, "--task", "arithmetic", "--limit", "3")
+        result = assay_cli(*run, "--run-id", "cred", "--out", str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        sent = stub.log.requests
+        results = json.loads((tmp_path / "cred" / "results.json").read_text())
+        # Resuming without the target: the stored copy lost its credentials, so say so.
+        resumed = assay_cli("run", "--run-id", "cred", "--out", str(tmp_path))
+        again = assay_cli(*run, "--run-id", "cred", "--out", str(tmp_path))
+    assert sent == 3
+    if received.startswith("Basic "):
+        assert stub.log.authorization[received] >= 3  # every request, probes included
+    else:
+        assert stub.log.query[received.removeprefix("?")] >= 3
+        assert set(stub.log.authorization) == {""}  # no key in the environment: none sent
+    spec = written.format(port=stub.port) + "#stub-model?temperature=0.5"
+    assert results["target"]["spec"] == spec
+    assert results["requests"]["sent"] == 3 and results["requests"]["errors"] == {}
+    assert resumed.returncode == 2 and len(resumed.stderr.splitlines()) == 1, resumed.stderr
+    assert "credentials were redacted" in resumed.stderr and "pass --target again" in resumed.stderr
+    assert again.returncode == 0, again.stderr  # the same target with its credentials resumes
+    assert stub.log.requests == 3  # ... from the store: nothing sent again
+    assert_written_nowhere(URL_SECRET, tmp_path, result.stdout, result.stderr, resumed.stderr)
+
+
+def test_perf_and_monitor_runs_write_url_credentials_only_redacted(tmp_path: Path) -> None:
+    basic = "Basic " + base64.b64encode(f"user:{URL_SECRET}".encode()).decode()
+    with StubServer() as stub:
+        url = f"http://user:{URL_SECRET}@127.0.0.1:{stub.port}/v1?api-key={URL_SECRET}"
+        perf = assay_cli("perf", f"openai:{url}", "--requests", "2", "--out", str(tmp_path))
+        down = f"http://user:{URL_SECRET}@127.0.0.1:{free_port()}/v1?token={URL_SECRET}"
+        config = tmp_path / "monitor.yaml"
+        config.write_text(
+            "endpoints:\n"
+            + "".join(
+                f"  - name: {name}\n    url: '{address}'\n"
+                "    workload: {prompt_tokens: 8, output_tokens: 4, requests: 2, concurrency: 1}\n"
+                for name, address in (("up", url), ("down", down))
+            ),
+            "utf-8",
+        )
+        monitor = assay_cli("monitor", "run", str(config), "--once", "--out", str(tmp_path))
+        report = assay_cli("monitor", "report", "--out", str(tmp_path))
+    assert perf.returncode == 0, perf.stderr
+    assert monitor.returncode == 0, monitor.stderr
+    assert report.returncode == 0, report.stderr
+    assert stub.log.requests >= 4 and stub.log.authorization[basic] >= 4
+    assert stub.log.query[f"api-key={URL_SECRET}"] >= 4
+    specs = {row[0] for row in _rows(tmp_path / "assay.db", "SELECT target_spec FROM runs")}
+    assert specs == {
+        f"openai:http://***@127.0.0.1:{stub.port}/v1?api-key=***",
+        f"openai:{down.replace(f'user:{URL_SECRET}', '***').replace(URL_SECRET, '***')}",
+    }
+    config.unlink()  # the one file that holds the secret on purpose
+    outputs = (perf.stdout, perf.stderr, monitor.stdout, monitor.stderr, report.stdout)
+    assert_written_nowhere(URL_SECRET, tmp_path, *outputs)
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        # Nothing listens there: the message names the endpoint, which holds no credentials.
+        ("openai:http://user:{secret}@127.0.0.1:{port}/v1", "cannot reach the server"),
+        ("openai:http://127.0.0.1:{port}/v1?api-key={secret}", "cannot reach the server"),
+        # Messages that quote the target string quote it redacted.
+        ("openai:http://127.0.0.1:{port}/v1?api-key={secret}&temperature=1", "api-key=***"),
+        ("openai:http://user:{secret}@127.0.0.1:notaport/v1", "http://***@127.0.0.1:notaport"),
+    ],
+)
+def test_errors_about_a_target_with_credentials_are_one_line_without_them(
+    target: str, expected: str, tmp_path: Path
+) -> None:
+    spec = target.format(secret=URL_SECRET, port=free_port())
+    result = assay_cli("run", "--target", spec, "--task", "arithmetic", "--out", str(tmp_path))
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert URL_SECRET not in result.stdout + result.stderr
 
 
 # -- against llama-cpp-python's server ---------------------------------------------------------
@@ -198,11 +347,7 @@ def test_secret_key_is_never_written(
     assert results["target"]["spec"] == f"openai:{llama_server}"
     assert results["requests"]["sent"] == 3 and results["requests"]["errors"] == {}
     assert results["tasks"][0]["n"] + results["tasks"][0]["errors"] == 3
-    written = sorted(path for path in tmp_path.rglob("*") if path.is_file())
-    names = {path.name for path in written}
-    assert {"assay.db", result.results_path.name, result.report_path.name} <= names
-    for path in written:  # the database (and any WAL beside it), results.json, report.html
-        assert secret.encode() not in path.read_bytes(), path
+    assert_written_nowhere(secret, tmp_path)
 
 
 @pytest.mark.slow
@@ -217,10 +362,13 @@ def test_multiple_choice_uses_logprobs_on_the_server(llama_server: str, tmp_path
 
 
 @pytest.mark.slow
-def test_answers_the_server_cuts_are_retried_not_scored(llama_server: str, tmp_path: Path) -> None:
+def test_answers_the_server_cuts_are_retried_not_scored(
+    interrupting_llama_server: str, tmp_path: Path
+) -> None:
     # llama-cpp-python ends a stream with a bare [DONE] as soon as a second request waits for
     # the model; four at once make it cut. Such an answer is unfinished: retried, never scored.
-    spec = RunSpec(target=f"openai:{llama_server}", tasks=("arithmetic",), limit=4, concurrency=4)
+    url = interrupting_llama_server
+    spec = RunSpec(target=f"openai:{url}", tasks=("arithmetic",), limit=4, concurrency=4)
     result = evaluate(spec, out_dir=tmp_path, run_id="cut")
     results = json.loads(result.results_path.read_text())
     assert results["requests"]["errors"] == {}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from assay._errors import TargetUnavailable
 from assay.targets._llamacpp import LlamaCppTarget
+from assay.targets._native_probe import ExtraBufts
 
 
 def bundled_model_path() -> Path:
@@ -22,5 +23,5 @@ def bundled_model_path() -> Path:
     return Path(assemble(path))
 
 
-def builtin_target() -> LlamaCppTarget:
-    return LlamaCppTarget(bundled_model_path(), spec="builtin")
+def builtin_target(extra_bufts: ExtraBufts = "auto") -> LlamaCppTarget:
+    return LlamaCppTarget(bundled_model_path(), spec="builtin", extra_bufts=extra_bufts)

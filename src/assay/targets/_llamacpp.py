@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from assay._errors import ErrorClass, TargetError, TargetUnavailable
+from assay.targets._native_probe import ExtraBufts, LoadSettings, load_llama, safe_load_settings
 from assay.targets._types import (
     Capabilities,
     Request,
@@ -38,7 +39,7 @@ def _import_llama() -> Any:
     return llama_cpp
 
 
-def _usable_cpus() -> int:
+def usable_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may run on
         return max(1, len(os.sched_getaffinity(0)))
     return os.cpu_count() or 1
@@ -52,13 +53,16 @@ class LlamaCppTarget:
         spec: str | None = None,
         n_ctx: int = 4096,
         n_threads: int | None = None,
+        extra_bufts: ExtraBufts = "auto",
     ) -> None:
         self._path = Path(model_path)
         self._spec = spec or f"gguf:{self._path}"
         self._n_ctx = n_ctx
         # llama-cpp-python's default is half the CPUs (one thread on a 2-core machine, where
         # decode then runs at ~60% of the speed of two); use every CPU this process may run on.
-        self._n_threads = n_threads or _usable_cpus()
+        self._n_threads = n_threads or usable_cpus()
+        self._extra_bufts: ExtraBufts = extra_bufts
+        self.load_settings: LoadSettings | None = None  # as loaded, once started
         self._llm: Any = None
         self._lock = threading.Lock()
         self._formatter: Any = None
@@ -86,18 +90,18 @@ class LlamaCppTarget:
             await asyncio.to_thread(self._load)
 
     def _load(self) -> None:
-        llama_cpp = _import_llama()
+        _import_llama()
         if not self._path.is_file():
             raise TargetUnavailable(f"{self._path}: GGUF file not found; pass gguf:<path>")
+        # A crash in llama.cpp's native code would end this process without a word: a child
+        # loads and decodes first (once per model and CPU) and a crash there raises one line.
+        wanted = LoadSettings(self._n_ctx, self._n_threads, use_extra_bufts=True)
+        settings = safe_load_settings(self._path, wanted, self._extra_bufts, spec=self._spec)
         try:
-            self._llm = llama_cpp.Llama(
-                model_path=str(self._path),
-                n_ctx=self._n_ctx,
-                n_threads=self._n_threads,
-                verbose=False,
-            )
+            self._llm = load_llama(self._path, settings, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise TargetUnavailable(f"{self._path}: llama.cpp cannot load it ({exc})") from None
+        self.load_settings = settings
         template = self._llm.metadata.get("tokenizer.chat_template")
         if template:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter

@@ -2,17 +2,22 @@
 
 `builtin`, `gguf:PATH`, `openai:URL[#MODEL]`, `file:PATH` and `fake[:TEXT]`, each optionally
 followed by `?key=value&...` generation overrides (e.g. `builtin?temperature=1.5`) that replace
-the task's parameters on every request. More schemes register with `register_target`.
+the task's parameters on every request, and for local models load options
+(`builtin?extra_bufts=off`). More schemes register with `register_target`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from assay._errors import SpecError
+from assay._redact import redact
 from assay.targets._types import Capabilities, Request, Response, Target
+
+if TYPE_CHECKING:
+    from assay.targets._native_probe import ExtraBufts
 
 TargetFactory = Callable[[str], Target]
 _SCHEMES: dict[str, TargetFactory] = {}
@@ -23,18 +28,18 @@ def register_target(scheme: str, factory: TargetFactory) -> None:
     _SCHEMES[scheme] = factory
 
 
-def _builtin(rest: str) -> Target:
+def _builtin(rest: str, extra_bufts: str = "auto") -> Target:
     from assay.targets._builtin import builtin_target
 
-    return builtin_target()
+    return builtin_target(cast("ExtraBufts", extra_bufts))
 
 
-def _gguf(rest: str) -> Target:
+def _gguf(rest: str, extra_bufts: str = "auto") -> Target:
     from assay.targets._llamacpp import LlamaCppTarget
 
     if not rest:
         raise SpecError("target 'gguf:' needs a path: gguf:/path/to/model.gguf")
-    return LlamaCppTarget(rest)
+    return LlamaCppTarget(rest, extra_bufts=cast("ExtraBufts", extra_bufts))
 
 
 def _openai(rest: str) -> Target:
@@ -70,11 +75,12 @@ register_target("fake", _fake)
 def resolve_target(spec: str) -> Target:
     """Build the target a string names, wrapped when it carries generation overrides."""
     base, overrides = split_overrides(spec)
-    target = _resolve_base(base)
+    load = {key: value for key, value in overrides.items() if key in _LOAD_OPTIONS}
+    target = _resolve_base(base, load)
     return OverridingTarget(target, overrides) if overrides else target
 
 
-def _resolve_base(spec: str) -> Target:
+def _resolve_base(spec: str, load: Mapping[str, Any] | None = None) -> Target:
     scheme, _, rest = spec.partition(":")
     factory = _SCHEMES.get(scheme)
     if factory is None:
@@ -84,6 +90,14 @@ def _resolve_base(spec: str) -> Target:
             did_you_mean("target scheme", scheme, sorted(_SCHEMES), "see README, Targets")
             + "; write e.g. builtin, gguf:/path.gguf or openai:http://host:port/v1"
         )
+    if load:
+        loader = _LOADERS.get(scheme)
+        if loader is None:
+            raise SpecError(
+                f"target {redact(spec)!r}: {', '.join(sorted(load))} applies to builtin and gguf: "
+                "targets only; remove it"
+            )
+        return loader(rest, **load)
     return factory(rest)
 
 
@@ -97,6 +111,13 @@ _OVERRIDES: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] =
     "seed": (int, lambda v: True, "an integer"),
     "repeat_penalty": (float, lambda v: v > 0, "a number > 0"),
 }
+# How a local model is loaded, not how it generates: passed to the builtin/gguf factories and
+# kept in the spec like an override. extra_bufts: llama.cpp's repacked (AMX, CPU_REPACK) weights.
+_LOAD_OPTIONS: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] = {
+    "extra_bufts": (str, lambda v: v in ("auto", "on", "off"), "auto, on or off"),
+}
+_LOADERS: dict[str, Callable[..., Target]] = {"builtin": _builtin, "gguf": _gguf}
+_KNOWN = {**_OVERRIDES, **_LOAD_OPTIONS}
 
 
 def split_overrides(spec: str) -> tuple[str, dict[str, Any]]:
@@ -110,24 +131,24 @@ def split_overrides(spec: str) -> tuple[str, dict[str, Any]]:
         return spec, {}
     pairs = [part.partition("=") for part in query.split("&") if part]
     keys = [key for key, _, _ in pairs]
-    if spec.startswith("openai:") and not any(key in _OVERRIDES for key in keys):
+    if spec.startswith("openai:") and not any(key in _KNOWN for key in keys):
         return spec, {}
     overrides: dict[str, Any] = {}
     for key, equals, text in pairs:
-        if key not in _OVERRIDES:
+        if key not in _KNOWN:
             from assay.tasks._task import did_you_mean
 
             raise SpecError(
-                f"target {spec!r}: "
-                + did_you_mean("generation option", key, sorted(_OVERRIDES), "write key=value")
+                f"target {redact(spec)!r}: "
+                + did_you_mean("generation option", key, sorted(_KNOWN), "write key=value")
             )
-        parse, valid, wanted = _OVERRIDES[key]
+        parse, valid, wanted = _KNOWN[key]
         try:
             value = parse(text)
         except ValueError:
             value = None
         if not equals or value is None or not valid(value):
-            raise SpecError(f"target {spec!r}: {key} must be {wanted}, got {text!r}")
+            raise SpecError(f"target {redact(spec)!r}: {key} must be {wanted}, got {text!r}")
         overrides[key] = value
     return base, overrides
 
@@ -156,6 +177,7 @@ class OverridingTarget:
     def __init__(self, inner: Target, overrides: Mapping[str, Any]) -> None:
         self._inner = inner
         self.overrides = dict(overrides)
+        self._generation = {k: v for k, v in overrides.items() if k not in _LOAD_OPTIONS}
 
     @property
     def spec(self) -> str:
@@ -183,5 +205,5 @@ class OverridingTarget:
         await self._inner.close()
 
     async def send(self, request: Request) -> Response:
-        config = replace(request.config, **self.overrides)
+        config = replace(request.config, **self._generation)
         return await self._inner.send(replace(request, config=config))

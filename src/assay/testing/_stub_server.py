@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -85,6 +85,10 @@ class StubLog:
     first_token_lateness_s: list[float] = field(default_factory=list)
     # ... and how late the server's event loop ran a 5 ms timer: the server's own saturation.
     loop_lag_s: list[float] = field(default_factory=list)
+    # Every request's Authorization header and query string ("" when absent), so a test can
+    # tell that credentials given in a URL reached the server.
+    authorization: Counter[str] = field(default_factory=Counter)
+    query: Counter[str] = field(default_factory=Counter)
 
 
 class StubServer:
@@ -118,7 +122,7 @@ class StubServer:
         self._loop.close()
 
     async def _start(self) -> None:
-        app = web.Application()
+        app = web.Application(middlewares=[self._record_credentials])
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_post("/v1/chat/completions", self._chat)
@@ -141,6 +145,14 @@ class StubServer:
             self._probe.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @web.middleware
+    async def _record_credentials(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        self.log.authorization[request.headers.get("Authorization", "")] += 1
+        self.log.query[request.query_string] += 1
+        return await handler(request)
 
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response(
