@@ -12,6 +12,8 @@ import pytest
 from assay import RunSpec, evaluate
 from assay.targets import Capabilities, Request, Response
 from assay.targets._builtin import builtin_target
+from assay.targets._llamacpp import usable_cpus
+from assay.targets._native_probe import cpu_flags, has_amx
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +35,10 @@ def test_assay_run_quick_suite_on_builtin(tmp_path: Path) -> None:
     results = json.loads((report.parent / "results.json").read_text())
     assert results["target"]["spec"] == "builtin"
     assert results["target"]["capabilities"]["logprobs"] is True
+    # How the model was loaded, with the choice `extra_bufts=auto` made on this CPU.
+    load = results["manifest"]["load"]
+    assert load["n_ctx"] == 4096 and load["n_threads"] == usable_cpus()
+    assert load["use_extra_bufts"] is not has_amx(cpu_flags())
     assert {t["task"] for t in results["tasks"]} == {"arithmetic", "knowledge_mcq", "instructions"}
     for task in results["tasks"]:
         assert set(task) >= CONTRACT_TASK_KEYS

@@ -142,9 +142,9 @@ def perf_target(spec: str, options: PerfOptions) -> Target:
     """Like resolve_target, but an HTTP client sized so it never queues requests itself."""
     from assay.perf._runner import MAX_IN_FLIGHT
     from assay.targets._openai import OpenAITarget
-    from assay.targets._registry import resolve_target, split_overrides
+    from assay.targets._registry import generation_overrides, resolve_target
 
-    if split_overrides(spec)[1]:
+    if generation_overrides(spec):
         raise SpecError(
             f"target {redact(spec)!r}: generation overrides (?temperature=...) are for assay run; "
             "assay perf sets its own parameters (--output-tokens, --ignore-eos)"

@@ -112,6 +112,18 @@ def test_generation_overrides_in_the_target_are_refused_in_one_line(tmp_path: Pa
     assert "generation overrides" in line and "temperature" in line
 
 
+@pytest.mark.slow
+def test_a_load_option_is_no_generation_override(tmp_path: Path) -> None:
+    # `?extra_bufts=off` changes how the model loads, not what is asked of it.
+    result = assay_perf(
+        "builtin?extra_bufts=off",
+        *("--profile", "sync", "--requests", "1", "--prompt-tokens", "16"),
+        *("--output-tokens", "4", "--out", str(tmp_path), "--run-id", "load-option"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert read_perf(tmp_path, "load-option")["success_rate"] == 1.0
+
+
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("reported", [8, 0], ids=["constant_usage", "zero_usage"])
 def test_usage_that_ignores_the_prompt_length_falls_back_to_counting_words(

@@ -231,15 +231,18 @@ def test_in_process_and_server_give_the_same_likelihood(
         local = in_process(builtin, context, continuation)
         assert local.logprobs is not None and remote.logprobs is not None
         assert [t.token for t in local.logprobs] == [t.token for t in remote.logprobs]
-        # llama.cpp's numbers depend on how tokens are batched (the server evaluates the text
-        # in one batch, the target the context and the continuation apart): about 0.01 nat per
-        # token apart, a few percent on unlikely tokens; a misaligned token is off by nats.
+        # llama.cpp's numbers depend on how tokens are batched (the server reuses its cached
+        # BOS and evaluates the rest in one batch, the target the context and the continuation
+        # apart). How much depends on the CPU's kernels: about 0.01 nat per token where this was
+        # first measured, up to 0.11 nat on an AVX-512 VNNI Xeon (in-process, the same 20
+        # tokens: " Paris" -0.607 in one batch, -0.720 split after the BOS). A misaligned token
+        # is off by nats.
         for mine, theirs in zip(local.logprobs, remote.logprobs, strict=True):
-            close = math.isclose(mine.logprob, theirs.logprob, rel_tol=0.05, abs_tol=0.05)
+            close = math.isclose(mine.logprob, theirs.logprob, rel_tol=0.05, abs_tol=0.15)
             assert close, (mine, theirs)
         local_l, remote_l = local.likelihood, remote.likelihood
         assert local_l is not None and remote_l is not None
-        tolerance = 0.02 * local_l.tokens
+        tolerance = 0.05 * local_l.tokens
         assert math.isclose(local_l.logprob, remote_l.logprob, abs_tol=tolerance), (
             continuation,
             local_l,

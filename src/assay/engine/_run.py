@@ -11,7 +11,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +312,9 @@ class Runner:
             "seed": self.spec.seed,
             "assay_version": __version__,
             "backends": backends,
+            # How a local model was loaded (the extra-buffer-types choice `auto` made, threads):
+            # speed and, on some CPUs, whether it runs at all depend on it.
+            "load": _load_settings(self.target),
             "tasks": {
                 item.task.name: {
                     "dataset_hash": dataset_hash(item.samples),
@@ -580,3 +583,9 @@ def response_from_row(row: dict[str, Any]) -> Response:
         attempts=row["attempts"],
         cached=True,
     )
+
+
+def _load_settings(target: Target) -> dict[str, Any] | None:
+    """A local model's load settings as loaded (LlamaCppTarget.load_settings); None otherwise."""
+    settings = getattr(target, "load_settings", None)
+    return asdict(settings) if is_dataclass(settings) and not isinstance(settings, type) else None

@@ -117,6 +117,13 @@ _LOAD_OPTIONS: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]
     "extra_bufts": (str, lambda v: v in ("auto", "on", "off"), "auto, on or off"),
 }
 _LOADERS: dict[str, Callable[..., Target]] = {"builtin": _builtin, "gguf": _gguf}
+
+
+def generation_overrides(spec: str) -> dict[str, Any]:
+    """The `?key=value` options of a target string that change requests (not how it loads)."""
+    return {k: v for k, v in split_overrides(spec)[1].items() if k not in _LOAD_OPTIONS}
+
+
 _KNOWN = {**_OVERRIDES, **_LOAD_OPTIONS}
 
 
@@ -194,6 +201,11 @@ class OverridingTarget:
     @property
     def max_concurrency(self) -> int:
         return self._inner.max_concurrency
+
+    @property
+    def load_settings(self) -> Any:
+        """The inner local model's load settings (None for other targets), for the manifest."""
+        return getattr(self._inner, "load_settings", None)
 
     def plan_probes(self, *, tools: bool, continuation: bool) -> None:
         plan_probes(self._inner, tools=tools, continuation=continuation)
