@@ -647,7 +647,8 @@ class _StreamState:
             raise TargetError(
                 f"stream said [DONE] without a finish_reason after {len(self.token_times)} "
                 "chunks: the server cut it (llama-cpp-python does when another request waits; "
-                "start it with --interrupt_requests False or run with --concurrency 1)",
+                "serve the model with `assay model serve`, which queues requests, or start it "
+                "with --interrupt_requests False, or run with --concurrency 1)",
                 error_class=ErrorClass.STREAM_BROKEN,
                 status=status,
             )
