@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -77,6 +78,20 @@ def assay_command() -> list[str]:
     found = str(beside) if beside.is_file() else shutil.which("assay")
     assert found, "the assay console script is not installed (pip install -e .)"
     return [found]
+
+
+def run_assay(
+    *args: str, timeout_s: float = 120, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`assay ARGS...` in a subprocess, as a user types it (plus `env` on top)."""
+    return subprocess.run(
+        [*assay_command(), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env={**subprocess_env(), **(env or {})},
+        check=False,
+    )
 
 
 def subprocess_env() -> dict[str, str]:

@@ -31,20 +31,10 @@ from helpers import (
     assay_command,
     free_port,
     interruptible,
+    run_assay,
     subprocess_env,
     without_namespaces,
 )
-
-
-def assay(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*assay_command(), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        env=subprocess_env(),
-        check=False,
-    )
 
 
 def query(db: Path, sql: str) -> list[tuple[object, ...]]:
@@ -66,7 +56,7 @@ def assert_user_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_list_tasks_json_names_each_task_with_its_dimension() -> None:
-    result = assay("list", "tasks", "--json")
+    result = run_assay("list", "tasks", "--json")
     assert result.returncode == 0, result.stderr
     rows = {row["task"]: row for row in json.loads(result.stdout)}
     assert {
@@ -80,7 +70,7 @@ def test_list_tasks_json_names_each_task_with_its_dimension() -> None:
 
 
 def test_list_tasks_json_has_every_public_benchmark_and_all_dimensions() -> None:
-    result = assay("list", "tasks", "--json")
+    result = run_assay("list", "tasks", "--json")
     assert result.returncode == 0, result.stderr
     dimension = {row["task"]: row["dimension"] for row in json.loads(result.stdout)}
     assert {
@@ -109,10 +99,10 @@ def test_list_tasks_json_has_every_public_benchmark_and_all_dimensions() -> None
 
 
 def test_list_suites_shows_quick_and_standard_covering_every_dimension() -> None:
-    table = assay("list", "suites")
+    table = run_assay("list", "suites")
     assert table.returncode == 0, table.stderr
     assert "quick" in table.stdout and "standard" in table.stdout
-    listed = assay("list", "suites", "--json")
+    listed = run_assay("list", "suites", "--json")
     assert listed.returncode == 0, listed.stderr
     suites = {row["suite"]: row for row in json.loads(listed.stdout)}
     assert suites["quick"]["tasks"] == "arithmetic, knowledge_mcq, instructions"
@@ -129,7 +119,7 @@ def test_list_suites_shows_quick_and_standard_covering_every_dimension() -> None
 
 def test_unknown_target_scheme(tmp_path: Path) -> None:
     line = assert_user_error(
-        assay("run", "--target", "foo:bar", "--task", "arithmetic", "--out", str(tmp_path))
+        run_assay("run", "--target", "foo:bar", "--task", "arithmetic", "--out", str(tmp_path))
     )
     assert "'foo'" in line and "openai" in line
 
@@ -137,14 +127,16 @@ def test_unknown_target_scheme(tmp_path: Path) -> None:
 def test_unreachable_url(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     line = assert_user_error(
-        assay("run", "--target", f"openai:{url}", "--task", "arithmetic", "--out", str(tmp_path))
+        run_assay(
+            "run", "--target", f"openai:{url}", "--task", "arithmetic", "--out", str(tmp_path)
+        )
     )
     assert url in line
 
 
 def test_unknown_task_suggests_the_close_name(tmp_path: Path) -> None:
     line = assert_user_error(
-        assay("run", "--target", "fake", "--task", "arithmatic", "--out", str(tmp_path))
+        run_assay("run", "--target", "fake", "--task", "arithmatic", "--out", str(tmp_path))
     )
     assert "did you mean" in line and "'arithmetic'" in line
 
@@ -156,7 +148,9 @@ def test_malformed_answers_file_names_the_line(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     line = assert_user_error(
-        assay("run", "--target", f"file:{answers}", "--task", "arithmetic", "--out", str(tmp_path))
+        run_assay(
+            "run", "--target", f"file:{answers}", "--task", "arithmetic", "--out", str(tmp_path)
+        )
     )
     assert "answers.jsonl:3" in line
 
@@ -165,14 +159,16 @@ def test_answers_file_that_is_not_utf8_names_line_and_byte(tmp_path: Path) -> No
     answers = tmp_path / "answers.jsonl"
     answers.write_bytes(b'{"input": "a", "output": "1"}\n{"input": "b", "output": "caf\xe9"}\n')
     line = assert_user_error(
-        assay("run", "--target", f"file:{answers}", "--task", "arithmetic", "--out", str(tmp_path))
+        run_assay(
+            "run", "--target", f"file:{answers}", "--task", "arithmetic", "--out", str(tmp_path)
+        )
     )
     # Line 2, column 30: the byte 0xe9 that Latin-1 wrote for "é".
     assert f"{answers}:2:30: not UTF-8 (byte 0xe9" in line and "UTF-8" in line
 
 
 def run_suite(suite: str, out: Path) -> subprocess.CompletedProcess[str]:
-    return assay("run", "--target", "fake", "--suite", suite, "--out", str(out))
+    return run_assay("run", "--target", "fake", "--suite", suite, "--out", str(out))
 
 
 def test_malformed_suite_yaml_is_one_line_with_line_and_column(tmp_path: Path) -> None:
@@ -248,7 +244,7 @@ def test_code_tasks_record_the_namespace_sandbox_in_the_manifest(tmp_path: Path)
 
     if namespaces_refused():
         pytest.skip("this kernel/container refuses namespaces")
-    result = assay(
+    result = run_assay(
         "run", "--target", "fake", "--task", "code_gen", "--limit", "1", "--out", str(tmp_path)
     )
     assert result.returncode == 0, result.stderr
@@ -258,7 +254,7 @@ def test_code_tasks_record_the_namespace_sandbox_in_the_manifest(tmp_path: Path)
 
 
 def test_report_of_unknown_run(tmp_path: Path) -> None:
-    line = assert_user_error(assay("report", "nope", "--out", str(tmp_path)))
+    line = assert_user_error(run_assay("report", "nope", "--out", str(tmp_path)))
     assert "'nope'" in line
 
 
@@ -272,7 +268,7 @@ def test_report_of_unknown_run(tmp_path: Path) -> None:
 )
 def test_bad_store_url(url: str, tmp_path: Path) -> None:
     store = url.format(port=free_port())
-    result = assay(
+    result = run_assay(
         "run", "--target", "fake", "--task", "arithmetic", "--out", str(tmp_path), "--store", store
     )
     line = assert_user_error(result)
@@ -282,7 +278,7 @@ def test_bad_store_url(url: str, tmp_path: Path) -> None:
 
 def test_limit_zero(tmp_path: Path) -> None:
     line = assert_user_error(
-        assay(
+        run_assay(
             "run",
             "--target",
             "fake",
@@ -310,7 +306,7 @@ def test_answers_file_is_scored_exactly(tmp_path: Path) -> None:
             out.write(json.dumps({"input": sample.input, "output": f"The answer is {number}."}))
             out.write("\n")
 
-    result = assay(
+    result = run_assay(
         "run",
         "--target",
         f"file:{answers}",
@@ -335,7 +331,7 @@ def test_answers_file_is_scored_exactly(tmp_path: Path) -> None:
     scored = {str(sample_id): value for sample_id, value in rows}
     assert scored == {sample.id: float(sample.id in right) for sample in samples}
 
-    runs = assay("list", "runs", "--json", "--out", str(tmp_path / "out"))
+    runs = run_assay("list", "runs", "--json", "--out", str(tmp_path / "out"))
     assert runs.returncode == 0, runs.stderr
     assert [(r["run_id"], r["status"]) for r in json.loads(runs.stdout)] == [
         ("from-file", "complete")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from assay.engine import cache_key
 from assay.targets import Capabilities, FakeTarget, Request
 from assay.tasks._judged import open_qa_judge_checks, open_qa_samples
 from assay.tasks._task import TaskContext
-from helpers import assay_command, subprocess_env
+from helpers import run_assay
 
 LIMIT = 4
 CHECKS = len(open_qa_judge_checks())  # human-labelled answers the judge grades in every run
@@ -152,19 +151,8 @@ def test_judge_no_task_needs_is_not_started(tmp_path: Path) -> None:
 # -- the command line ---------------------------------------------------------------------------
 
 
-def assay(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*assay_command(), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=subprocess_env(),
-        check=False,
-    )
-
-
 def test_cli_judge_target_option_reaches_the_run(tmp_path: Path) -> None:
-    run = assay(
+    run = run_assay(
         "run",
         "--target",
         "fake:Because of the sea.",
@@ -185,7 +173,7 @@ def test_cli_judge_target_option_reaches_the_run(tmp_path: Path) -> None:
     assert (results["tasks"][0]["value"], results["tasks"][0]["n"]) == (0.0, 2)
 
     # `--run-id` alone resumes with the stored judge and re-uses its verdicts.
-    resumed = assay("run", "--out", str(tmp_path), "--run-id", "cli")
+    resumed = run_assay("run", "--out", str(tmp_path), "--run-id", "cli")
     assert resumed.returncode == 0, resumed.stderr
     db = tmp_path / "assay.db"
     judged = query(db, "select count(*) from requests where task = 'open_qa:judge'")
@@ -201,7 +189,7 @@ def test_cli_judge_target_option_reaches_the_run(tmp_path: Path) -> None:
 
 
 def test_cli_without_judge_target_is_one_line(tmp_path: Path) -> None:
-    run = assay("run", "--target", "fake:x", "--task", "open_qa", "--out", str(tmp_path))
+    run = run_assay("run", "--target", "fake:x", "--task", "open_qa", "--out", str(tmp_path))
     assert run.returncode == 2
     assert run.stderr.splitlines() == [
         "assay: error: task open_qa needs a judge: pass --judge-target SPEC"

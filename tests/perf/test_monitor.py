@@ -32,7 +32,7 @@ from assay.perf._monitor import (
 from assay.report._monitor_html import monitor_results, write_monitor_report
 from assay.store import Store
 from assay.testing import StubConfig, StubServer
-from helpers import assay_command, free_port, interruptible, subprocess_env
+from helpers import assay_command, free_port, interruptible, run_assay, subprocess_env
 
 KEY_ENV = "ASSAY_TEST_MONITOR_KEY"
 KEY = "sk-monitor-test-9f8e7d6c5b4a"
@@ -49,17 +49,6 @@ class KeyRecordingStub(StubServer):
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         self.authorizations.append(request.headers.get("Authorization"))
         return await super()._completions(request)
-
-
-def assay(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*assay_command(), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**subprocess_env(), **(env or {})},
-        check=False,
-    )
 
 
 def assert_user_error(result: subprocess.CompletedProcess[str]) -> str:
@@ -119,7 +108,7 @@ def test_once_twice_stores_four_probes_and_never_the_key(
     out = tmp_path / "out"
     outputs = []
     for _ in range(2):
-        result = assay(
+        result = run_assay(
             "monitor", "run", str(config), "--once", "--out", str(out), env={KEY_ENV: KEY}
         )
         assert result.returncode == 0, result.stderr
@@ -150,7 +139,7 @@ def test_once_twice_stores_four_probes_and_never_the_key(
     rates = {(s["endpoint"], s["success_rate"]) for s in summaries if s is not None}
     assert rates == {("good", 1.0), ("failing", 0.0)}
 
-    report = assay("monitor", "report", "--out", str(out))
+    report = run_assay("monitor", "report", "--out", str(out))
     assert report.returncode == 0, report.stderr
     html_path, json_path = out / "monitor" / "monitor.html", out / "monitor" / "monitor.json"
     results = json.loads(json_path.read_text("utf-8"))
@@ -274,7 +263,9 @@ def test_config_errors_are_one_line_naming_file_endpoint_and_field(
 ) -> None:
     config = tmp_path / "monitor.yaml"
     config.write_text(f"endpoints:\n  - name: prod\n    url: http://127.0.0.1:1/v1\n{extra}")
-    line = assert_user_error(assay("monitor", "run", str(config), "--once", "--out", str(tmp_path)))
+    line = assert_user_error(
+        run_assay("monitor", "run", str(config), "--once", "--out", str(tmp_path))
+    )
     assert str(config.resolve()) in line and "endpoint 'prod'" in line and expected in line, line
     assert "sk-pasted" not in line
     assert not (tmp_path / "assay.db").exists()  # nothing probed, nothing opened
@@ -285,7 +276,9 @@ def test_missing_key_variable_and_bad_files_are_user_errors(tmp_path: Path) -> N
         tmp_path / "monitor.yaml",
         endpoint_yaml("prod", "http://127.0.0.1:1/v1", extra=f"    api_key_env: {KEY_ENV}\n"),
     )
-    line = assert_user_error(assay("monitor", "run", str(config), "--once", "--out", str(tmp_path)))
+    line = assert_user_error(
+        run_assay("monitor", "run", str(config), "--once", "--out", str(tmp_path))
+    )
     assert f"environment variable {KEY_ENV} is not set" in line
 
     toml = tmp_path / "monitor.toml"
@@ -483,5 +476,5 @@ def test_report_files_highlight_changes_and_filter_endpoints(
 
 
 def test_report_without_probes_is_a_user_error(tmp_path: Path) -> None:
-    line = assert_user_error(assay("monitor", "report", "--out", str(tmp_path)))
+    line = assert_user_error(run_assay("monitor", "report", "--out", str(tmp_path)))
     assert "no monitor probes" in line

@@ -66,18 +66,21 @@ def test_without_tokenizer_or_usage_prompts_are_counted_in_words() -> None:
     assert {len(p.split()) for p in workload.prompts} == {40}
 
 
+async def calibrate_over_http(url: str, *, prompt_tokens: int, count: int) -> Workload:
+    target = OpenAITarget(url)
+    await target.start()
+    try:
+        return await synthetic_workload(
+            target, prompt_tokens=prompt_tokens, output_tokens=8, count=count
+        )
+    finally:
+        await target.close()
+
+
 def test_server_usage_calibrates_when_there_is_no_tokenizer() -> None:
     # The stub has no /tokenize and reports prompt_tokens as the prompt's word count.
-    async def calibrate(url: str) -> Workload:
-        target = OpenAITarget(url)
-        await target.start()
-        try:
-            return await synthetic_workload(target, prompt_tokens=48, output_tokens=8, count=30)
-        finally:
-            await target.close()
-
     with StubServer() as server:
-        workload = asyncio.run(calibrate(server.url))
+        workload = asyncio.run(calibrate_over_http(server.url, prompt_tokens=48, count=30))
     assert workload.calibration == "usage"
     assert workload.calibration_reason == (
         "the server has no tokenize endpoint; "
@@ -200,16 +203,8 @@ def test_a_tokenizer_that_does_not_count_falls_back_with_its_reason() -> None:
 
 
 def test_constant_server_usage_falls_back_to_words_in_few_requests() -> None:
-    async def calibrate(url: str) -> Workload:
-        target = OpenAITarget(url)
-        await target.start()
-        try:
-            return await synthetic_workload(target, prompt_tokens=128, output_tokens=8, count=4)
-        finally:
-            await target.close()
-
     with StubServer(StubConfig(constant_prompt_tokens=8)) as server:
-        workload = asyncio.run(calibrate(server.url))
+        workload = asyncio.run(calibrate_over_http(server.url, prompt_tokens=128, count=4))
         sent = list(server.log.by_prompt)
     assert workload.calibration == "words"
     assert "server usage reported 8 prompt tokens" in workload.calibration_reason

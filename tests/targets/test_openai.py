@@ -13,7 +13,6 @@ import gc
 import itertools
 import json
 import sqlite3
-import subprocess
 import warnings
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from assay.store import Store
 from assay.targets import GenerateConfig, Message, Request, Response, resolve_target
 from assay.targets._openai import OpenAITarget, normalise_base_url
 from assay.testing import StubServer
-from helpers import assay_command, free_port, subprocess_env, with_target
+from helpers import free_port, run_assay, with_target
 
 MODEL = "gemma-3-270m"
 
@@ -115,17 +114,6 @@ CREDENTIAL_FORMS = [
 ]
 
 
-def assay_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*assay_command(), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=subprocess_env(),
-        check=False,
-    )
-
-
 def assert_written_nowhere(secret: str, out_dir: Path, *outputs: str) -> None:
     """Not in the store (nor a WAL beside it), results.json, report.html, nor what was printed."""
     written = sorted(path for path in out_dir.rglob("*") if path.is_file())
@@ -145,13 +133,13 @@ def test_url_credentials_reach_the_server_and_are_written_only_redacted(
         # assay's own override after the URL's query must still apply (and be kept).
         target = f"openai:{url}#stub-model?temperature=0.5"
         run = ("run", "--target", target, "--task", "arithmetic", "--limit", "3")
-        result = assay_cli(*run, "--run-id", "cred", "--out", str(tmp_path))
+        result = run_assay(*run, "--run-id", "cred", "--out", str(tmp_path))
         assert result.returncode == 0, result.stderr
         sent = stub.log.requests
         results = json.loads((tmp_path / "cred" / "results.json").read_text())
         # Resuming without the target: the stored copy lost its credentials, so say so.
-        resumed = assay_cli("run", "--run-id", "cred", "--out", str(tmp_path))
-        again = assay_cli(*run, "--run-id", "cred", "--out", str(tmp_path))
+        resumed = run_assay("run", "--run-id", "cred", "--out", str(tmp_path))
+        again = run_assay(*run, "--run-id", "cred", "--out", str(tmp_path))
     assert sent == 3
     if received.startswith("Basic "):
         assert stub.log.authorization[received] >= 3  # every request, probes included
@@ -172,7 +160,7 @@ def test_perf_and_monitor_runs_write_url_credentials_only_redacted(tmp_path: Pat
     basic = "Basic " + base64.b64encode(f"user:{URL_SECRET}".encode()).decode()
     with StubServer() as stub:
         url = f"http://user:{URL_SECRET}@127.0.0.1:{stub.port}/v1?api-key={URL_SECRET}"
-        perf = assay_cli("perf", f"openai:{url}", "--requests", "2", "--out", str(tmp_path))
+        perf = run_assay("perf", f"openai:{url}", "--requests", "2", "--out", str(tmp_path))
         down = f"http://user:{URL_SECRET}@127.0.0.1:{free_port()}/v1?token={URL_SECRET}"
         config = tmp_path / "monitor.yaml"
         config.write_text(
@@ -184,8 +172,8 @@ def test_perf_and_monitor_runs_write_url_credentials_only_redacted(tmp_path: Pat
             ),
             "utf-8",
         )
-        monitor = assay_cli("monitor", "run", str(config), "--once", "--out", str(tmp_path))
-        report = assay_cli("monitor", "report", "--out", str(tmp_path))
+        monitor = run_assay("monitor", "run", str(config), "--once", "--out", str(tmp_path))
+        report = run_assay("monitor", "report", "--out", str(tmp_path))
     assert perf.returncode == 0, perf.stderr
     assert monitor.returncode == 0, monitor.stderr
     assert report.returncode == 0, report.stderr
@@ -221,7 +209,7 @@ def test_errors_about_a_target_with_credentials_are_one_line_without_them(
     target: str, expected: str, tmp_path: Path
 ) -> None:
     spec = target.format(secret=URL_SECRET, port=free_port())
-    result = assay_cli("run", "--target", spec, "--task", "arithmetic", "--out", str(tmp_path))
+    result = run_assay("run", "--target", spec, "--task", "arithmetic", "--out", str(tmp_path))
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert expected in result.stderr and "Traceback" not in result.stderr
     assert URL_SECRET not in result.stdout + result.stderr
