@@ -11,13 +11,16 @@ import gc
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from assay._errors import AssayError, SpecError
+
+if TYPE_CHECKING:
+    from assay.spec import RunSpec
 
 app = typer.Typer(
     add_completion=False,
@@ -38,6 +41,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @app.command()
 def run(
     ctx: typer.Context,
+    spec_file: Annotated[
+        Path | None,
+        typer.Option("--spec", help="RunSpec as a YAML or TOML file; options given override it."),
+    ] = None,
     target: Annotated[
         str, typer.Option(help="builtin, gguf:PATH, openai:URL[#MODEL], file:ANSWERS.jsonl")
     ] = "builtin",
@@ -77,7 +84,7 @@ def run(
 ) -> None:
     """Evaluate a target on a suite or tasks; write results.json and report.html."""
     from assay._api import evaluate_async
-    from assay.spec import build_spec
+    from assay.spec import build_spec, load_spec_file
 
     raw: dict[str, Any] = {
         "target": target,
@@ -94,16 +101,20 @@ def run(
         raw.update(tasks=tuple(task), suite=None)
     elif suite:
         raw["suite"] = suite
-    spec = build_spec(raw, where="command line")
-    # Long-lived objects from imports need no cycle collection: frozen, each collection during
-    # the run scans only what the run allocates.
-    gc.freeze()
-    # The weak sandbox is chosen per invocation: a resumed run does not inherit the consent.
-    given = {name for name in raw if _given(ctx, name)} | {"allow_weak_sandbox"}
+    given = {name for name in raw if _given(ctx, name)}
     if task:
         given |= {"tasks", "suite"}
     elif suite:
         given.add("suite")
+    if spec_file is None:
+        spec = build_spec(raw, where="command line")
+    else:
+        spec, given = _merge_spec_file(load_spec_file(spec_file), raw, given)
+    # The weak sandbox is chosen per invocation: a resumed run does not inherit the consent.
+    given.add("allow_weak_sandbox")
+    # Long-lived objects from imports need no cycle collection: frozen, each collection during
+    # the run scans only what the run allocates.
+    gc.freeze()
     result = asyncio.run(
         evaluate_async(
             spec,
@@ -117,6 +128,21 @@ def run(
     _print_summary(result.results_path)
     typer.echo(f"report: {result.report_path}")
     gc.freeze()  # nothing left to collect: spare the interpreter's teardown the scan
+
+
+def _merge_spec_file(
+    from_file: RunSpec, raw: dict[str, Any], given: set[str]
+) -> tuple[RunSpec, set[str]]:
+    """The file's spec with the options given on the command line put over it; every field the
+    file sets counts as given too (a resumed run takes them from the file, not the manifest)."""
+    from assay.spec import build_spec
+
+    merged = {name: getattr(from_file, name) for name in from_file.model_fields_set}
+    if "suite" in given and "tasks" not in given:
+        merged["tasks"] = ()  # tasks outrank a suite: --suite must replace the file's tasks
+        given.add("tasks")
+    merged.update({name: raw[name] for name in given if name in raw})
+    return build_spec(merged, where="command line"), given | from_file.model_fields_set
 
 
 def _given(ctx: typer.Context, name: str) -> bool:

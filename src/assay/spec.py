@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assay._errors import SpecError
-from assay._files import load_yaml_or_toml
+from assay._files import invalid_field, load_yaml_or_toml
 from assay._redact import redact
 
 
@@ -63,6 +63,4 @@ def build_spec(raw: dict[str, Any], *, where: str = "options") -> RunSpec:
     try:
         return RunSpec.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "spec"
-        raise SpecError(f"{where}: field {field!r}: {first['msg']}") from None
+        raise SpecError(invalid_field(where, exc)) from None

@@ -293,6 +293,57 @@ def test_limit_zero(tmp_path: Path) -> None:
     assert "limit" in line
 
 
+# -- a run spec as a file -----------------------------------------------------------------
+
+
+def test_spec_file_sets_the_run_and_given_options_override_it(tmp_path: Path) -> None:
+    spec = tmp_path / "run.toml"
+    spec.write_text(
+        'target = "fake"\ntasks = ["arithmetic"]\nlimit = 5\nseed = 3\nepochs = 2\n', "utf-8"
+    )
+    out = tmp_path / "out"
+    args = ["run", "--spec", str(spec), "--limit", "2", "--run-id", "r", "--out", str(out)]
+    result = run_assay(*args)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((out / "r" / "results.json").read_text("utf-8"))
+    ran = results["manifest"]["spec"]
+    assert (ran["target"], ran["tasks"], ran["seed"], ran["epochs"]) == (
+        "fake",
+        ["arithmetic"],
+        3,
+        2,
+    )
+    assert ran["limit"] == 2  # given on the command line: wins over the file's 5
+    (task,) = results["tasks"]
+    assert task["n"] == 2 * 2  # two samples, each asked in two epochs
+
+
+def test_spec_file_with_an_unknown_field_names_file_and_field(tmp_path: Path) -> None:
+    spec = tmp_path / "run.yaml"
+    spec.write_text("target: fake\ntasks: [arithmetic]\ncolour: blue\n", "utf-8")
+    line = assert_user_error(run_assay("run", "--spec", str(spec), "--out", str(tmp_path)))
+    assert line.startswith(f"assay: error: {spec}: field 'colour': Extra inputs"), line
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "position"),
+    [("run.yaml", "target: [fake\n", ":2:1: not valid YAML"), ("run.toml", "limit = \n", ":1:9")],
+)
+def test_spec_file_that_does_not_parse_names_line_and_column(
+    name: str, text: str, position: str, tmp_path: Path
+) -> None:
+    spec = tmp_path / name
+    spec.write_text(text, "utf-8")
+    line = assert_user_error(run_assay("run", "--spec", str(spec), "--out", str(tmp_path)))
+    assert line.startswith(f"assay: error: {spec}{position}"), line
+
+
+def test_missing_spec_file_is_one_line(tmp_path: Path) -> None:
+    spec = tmp_path / "absent.yaml"
+    line = assert_user_error(run_assay("run", "--spec", str(spec), "--out", str(tmp_path)))
+    assert line == f"assay: error: {spec}: run spec not found; check the path"
+
+
 # -- scoring saved answers ----------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from assay._errors import SpecError, StoreError, TargetError
-from assay._files import load_yaml_or_toml
+from assay._files import invalid_field, load_yaml_or_toml
 from assay._redact import redact
 from assay._version import __version__
 from assay.perf._perf import PerfOptions, _manifest, perf_results, run_perf
@@ -148,20 +148,14 @@ def load_monitor_config(path: Path) -> MonitorConfig:
 
 
 def _config_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    loc = list(first["loc"])
-    where = ""
+    loc = exc.errors()[0]["loc"]
     if len(loc) >= 2 and loc[0] == "endpoints" and isinstance(loc[1], int):
         entries = raw.get("endpoints")
         entry = entries[loc[1]] if isinstance(entries, list) and loc[1] < len(entries) else None
         name = entry.get("name") if isinstance(entry, dict) else None
-        where = f"endpoint {name!r}: " if isinstance(name, str) else f"endpoints[{loc[1]}]: "
-        loc = loc[2:]
-    field = ".".join(str(part) for part in loc) or "endpoint"
-    if where == "" and not loc:
-        field = "config"
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return f"{path}: {where}field {field!r}: {message}"
+        where = f"endpoint {name!r}" if isinstance(name, str) else f"endpoints[{loc[1]}]"
+        return invalid_field(f"{path}: {where}", exc, whole="endpoint", skip=2)
+    return invalid_field(str(path), exc, whole="config")
 
 
 def resolve_api_keys(config: MonitorConfig, path: Path) -> dict[str, str | None]:

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assay._errors import SpecError
-from assay._files import load_yaml_or_toml, syntax_error
+from assay._files import invalid_field, load_yaml_or_toml, syntax_error
 
 
 class SuiteTask(BaseModel):
@@ -64,6 +64,4 @@ def _parse(raw: object, where: str) -> Suite:
     try:
         return Suite.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise SpecError(f"{where}: field {field}: {first['msg']}") from None
+        raise SpecError(invalid_field(where, exc, whole="suite")) from None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
+from typing import Any
 
 from assay._errors import DatasetError, ErrorClass
-from assay._files import read_text
+from assay._files import read_jsonl
 from assay.targets._types import Capabilities, Request, Response, Usage
 
 
@@ -38,21 +37,12 @@ class FileTarget:
     async def start(self) -> None:
         if not self._path.is_file():
             raise DatasetError(f"{self._path}: answers file not found; pass file:<path to .jsonl>")
-        text = read_text(self._path, "answers file", DatasetError)
-        # Universal newlines, as reading the file in text mode gives them.
-        for number, line in enumerate(io.StringIO(text, newline=None), start=1):
-            if line.strip():
-                self._add(number, line)
+        for number, row in read_jsonl(self._path, "answers file", DatasetError):
+            self._add(number, row)
 
-    def _add(self, number: int, line: str) -> None:
+    def _add(self, number: int, row: dict[str, Any]) -> None:
         where = f"{self._path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(
-                f"{where}: not valid JSON ({exc.msg}); fix or drop the line"
-            ) from None
-        if not isinstance(row, dict) or not isinstance(row.get("output"), str):
+        if not isinstance(row.get("output"), str):
             raise DatasetError(f'{where}: needs a string field "output"; fix the line')
         if isinstance(row.get("sample_id"), str):
             self._by_id[row["sample_id"]] = row["output"]

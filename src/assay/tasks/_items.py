@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from importlib.resources import files
 
+from assay._files import jsonl_objects
 from assay.tasks._types import Sample
 
 
@@ -14,8 +14,7 @@ def bundled_mcq_samples(filename: str) -> list[Sample]:
     `id`, `subject`, `question`, `choices` and `answer` (the letter)."""
     text = files("assay.suites").joinpath(f"data/{filename}").read_text("utf-8")
     samples = []
-    for line in text.splitlines():
-        row = json.loads(line)
+    for _, row in jsonl_objects(f"assay.suites/data/{filename}", text):
         samples.append(
             Sample(
                 input=row["question"],

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import gzip
 import importlib
-import json
 import os
 import re
 import zlib
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from assay._errors import DatasetError
+from assay._files import decode_utf8, jsonl_objects, read_text
 from assay.scorers._instructions import check_all
 from assay.tasks._task import TaskContext
 from assay.tasks._types import Sample
@@ -54,22 +54,21 @@ class Row:
 
 
 def read_jsonl(path: Path) -> list[Row]:
-    rows = []
-    with _open(path) as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(
-                    f"{where}: not valid JSON ({exc.msg}); fix or remove the line"
-                ) from None
-            if not isinstance(record, dict):
-                raise DatasetError(f"{where}: expected a JSON object, got {type(record).__name__}")
-            rows.append(Row(where, record))
-    return rows
+    """Rows of a JSONL file, gzip-compressed when its name ends in .gz (as HumanEval ships)."""
+    if path.suffix != ".gz":
+        text = read_text(path, "data file", DatasetError)
+    else:
+        text = decode_utf8(path, _gunzip(path), "data file", DatasetError)
+    return [Row(f"{path}:{number}", record) for number, record in jsonl_objects(path, text)]
+
+
+def _gunzip(path: Path) -> bytes:
+    try:
+        return gzip.decompress(path.read_bytes())
+    except (gzip.BadGzipFile, EOFError, zlib.error):  # BadGzipFile is an OSError: caught first
+        raise DatasetError(f"{path}: not a complete gzip file; use the upstream file") from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def read_csv(path: Path, columns: Sequence[str] | None = None) -> list[Row]:
