@@ -123,13 +123,13 @@ class LlamaServer:
 
 
 def assay_items(task_name: str, data_dir: Path, limit: int) -> list[Any]:
-    """The samples `assay run --task NAME --limit N` evaluates (engine/_run.py plan_tasks)."""
-    from assay.tasks import TaskContext, get_task
+    """The samples `assay run --task NAME --limit N` evaluates, planned by assay itself."""
+    from assay import RunSpec
+    from assay.engine._run import plan_tasks
 
-    task = get_task(task_name)
-    samples = task.dataset(TaskContext(seed=0, data_dir=data_dir))
-    unique = {sample.id: sample for sample in reversed(samples)}
-    return list(reversed(unique.values()))[:limit]
+    spec = RunSpec(tasks=(task_name,), limit=limit, data_dir=str(data_dir))
+    [planned] = plan_tasks(spec)
+    return list(planned.samples)
 
 
 def gsm8k_shots(data_dir: Path) -> list[dict[str, str]]:

@@ -130,9 +130,9 @@ async def perf_async(
     store = Store(store_url or default_store_url(out_dir))
     try:
         run_id = run_id or new_run_id()
-        await run_perf(target, options, store, run_id, log=_stderr)
+        sent = await run_perf(target, options, store, run_id, log=_stderr)
         results_path, report_path = await asyncio.to_thread(write_report, store, run_id, out_dir)
-        outcome = RunOutcome(run_id, 0, 0, 0)
+        outcome = RunOutcome(run_id, requests_total=sent, requests_cached=0, requests_sent=sent)
         return EvalResult(outcome, results_path, report_path)
     finally:
         store.close()

@@ -6,14 +6,18 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from assay import RunSpec, evaluate
 from assay._errors import ErrorClass
 from assay.engine import cache_key
+from assay.engine._run import plan_tasks
 from assay.store import Store
 from assay.targets import Capabilities, FakeTarget, GenerateConfig, Request, Response
-from assay.tasks import Sample
+from assay.tasks import Sample, _task
 from assay.tasks._quick import arithmetic, arithmetic_samples
-from assay.tasks._task import send_order
+from assay.tasks._task import TaskContext, get_task, send_order
+from helpers import SHARED_DATA, needs_data
 
 
 def _answers_every_other(request: Request) -> str:
@@ -152,3 +156,23 @@ def test_samples_sharing_a_prefix_are_sent_together_in_dataset_order() -> None:
         "q0", "q3", "q6", "q1", "q4", "q2", "q5"
     ]  # fmt: skip
     assert send_order(arithmetic(), samples) == samples
+
+
+def test_a_repeated_item_runs_once_at_its_first_position(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second, third = arithmetic_samples(0)[:3]
+    repeated = (first, second, first, third, second)
+    task = replace(arithmetic(), name="repeats", dataset=lambda ctx: repeated)
+    monkeypatch.setitem(_task._TASKS, "repeats", lambda: task)
+    [whole] = plan_tasks(RunSpec(target="fake", tasks=("repeats",)))
+    assert whole.samples == (first, second, third)
+    [limited] = plan_tasks(RunSpec(target="fake", tasks=("repeats",), limit=2))
+    assert limited.samples == (first, second)
+
+
+@needs_data
+def test_limit_takes_the_first_distinct_items_of_a_file_with_repeats() -> None:
+    ids = [s.id for s in get_task("mmlu").dataset(TaskContext(data_dir=SHARED_DATA))]
+    assert len(set(ids)) < len(ids)  # the MMLU test files repeat some questions
+    spec = RunSpec(target="fake", tasks=("mmlu",), limit=200, data_dir=str(SHARED_DATA))
+    [planned] = plan_tasks(spec)
+    assert [s.id for s in planned.samples] == list(dict.fromkeys(ids))[:200]

@@ -229,3 +229,17 @@ def test_per_request_rows_are_stored_and_a_run_id_is_not_reused(tmp_path: Path) 
     request = next(r["data"] for r in data.perf_samples if r["data"]["kind"] == "request")
     assert len(request["token_times_s"]) == OUTPUT_TOKENS
     assert request["usage_source"] == "server" and request["prompt_tokens"] == 32
+
+
+def test_the_outcome_counts_the_measured_requests(tmp_path: Path) -> None:
+    # Two steps of three, each after two warmup requests that are sent but not measured.
+    profile = LoadProfile("sweep", concurrency=(1, 2), requests=3, warmup=2)
+    with StubServer(stub_config(faults=("ok", "500"), cycle_faults=True)) as server:
+        result = asyncio.run(
+            perf_async(f"openai:{server.url}", options(profile), out_dir=tmp_path, run_id="n")
+        )
+        served = server.log.requests
+    outcome = result.outcome
+    assert (outcome.run_id, outcome.requests_total, outcome.requests_cached) == ("n", 6, 0)
+    assert outcome.requests_sent == 6  # failed requests were sent too
+    assert served >= 6 + 2 * 2  # warmup (and length calibration) reached it, unmeasured

@@ -14,16 +14,31 @@ import itertools
 import json
 import sqlite3
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assay import RunSpec, TargetUnavailable, evaluate
+from assay import (
+    ErrorClass,
+    RateLimited,
+    Refused,
+    RunSpec,
+    TargetError,
+    TargetUnavailable,
+    Timeout,
+    evaluate,
+)
 from assay.store import Store
 from assay.targets import GenerateConfig, Message, Request, Response, resolve_target
-from assay.targets._openai import OpenAITarget, normalise_base_url
-from assay.testing import StubServer
+from assay.targets._openai import (
+    HttpLimits,
+    OpenAITarget,
+    normalise_base_url,
+    parse_retry_after,
+)
+from assay.testing import StubConfig, StubServer
 from helpers import free_port, run_assay, with_target
 
 MODEL = "gemma-3-270m"
@@ -213,6 +228,72 @@ def test_errors_about_a_target_with_credentials_are_one_line_without_them(
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
     assert expected in result.stderr and "Traceback" not in result.stderr
     assert URL_SECRET not in result.stdout + result.stderr
+
+
+# -- errors by family --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "family", "error_class", "status"),
+    [
+        ("429", RateLimited, ErrorClass.RATE_LIMITED, 429),
+        ("content_filter", Refused, ErrorClass.CONTENT_FILTER, 400),
+        ("stall", Timeout, ErrorClass.TIMEOUT, None),
+    ],
+)
+def test_failures_are_raised_as_their_family(
+    fault: str, family: type[TargetError], error_class: ErrorClass, status: int | None
+) -> None:
+    config = StubConfig(faults=(fault,), retry_after_s=2.5, stall_s=0.5)
+
+    async def go(target: OpenAITarget) -> None:
+        try:
+            await target.send(completion("x", max_tokens=4))
+        except family as exc:
+            # The subclass keeps what callers read today, and `except TargetError` still holds.
+            assert isinstance(exc, TargetError)
+            assert exc.error_class is error_class and exc.status == status
+            if fault == "429":
+                assert exc.retry_after_s == 2.5
+            return
+        pytest.fail(f"no {family.__name__} raised")
+
+    limits = HttpLimits(read_timeout_s=0.1)
+    with StubServer(config) as server:
+        with_target(OpenAITarget(server.url, limits=limits), go)
+
+
+def test_other_http_errors_are_plain_target_errors() -> None:
+    with StubServer(StubConfig(faults=("500",))) as server, pytest.raises(TargetError) as raised:
+        send(server.url, completion("x", max_tokens=4))
+    assert type(raised.value) is TargetError
+    assert raised.value.error_class is ErrorClass.HTTP_5XX and raised.value.status == 500
+
+
+NOW = datetime(2015, 10, 21, 7, 28, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected_s"),
+    [
+        ("120", 120.0),
+        ("0.5", 0.5),
+        ("-3", 0.0),
+        ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),
+        ("Wed, 21 Oct 2015 07:28:30 -0000", 30.0),  # no zone given: UTC
+        ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),  # already past
+        (None, None),
+        ("soon", None),
+        ("", None),
+        ("nan", None),
+        ("inf", None),
+        ("Wed, 32 Oct 2015 07:28:30 GMT", None),
+    ],
+)
+def test_retry_after_in_seconds_or_as_an_http_date(
+    header: str | None, expected_s: float | None
+) -> None:
+    assert parse_retry_after(header, now=NOW) == expected_s
 
 
 # -- against llama-cpp-python's server ---------------------------------------------------------

@@ -99,12 +99,20 @@ def plan_tasks(spec: RunSpec) -> list[PlannedTask]:
     for name, weight, suite_limit in entries:
         task = get_task(name)
         limit = spec.limit or suite_limit
-        unique = {sample.id: sample for sample in reversed(task.dataset(context))}
-        samples = tuple(reversed(unique.values()))[: limit if limit else None]
+        samples = _distinct(task.dataset(context))[: limit if limit else None]
         planned.append(PlannedTask(task, samples, weight))
     if "contamination" in spec.probes:
         planned += contamination_tasks(planned, spec.seed)
     return planned
+
+
+def _distinct(samples: Sequence[Sample]) -> tuple[Sample, ...]:
+    """Each id once, at its first position: an item a dataset repeats (MMLU's test files
+    repeat some questions) runs once, and `--limit N` takes the first N distinct items."""
+    unique: dict[str, Sample] = {}
+    for sample in samples:
+        unique.setdefault(sample.id, sample)
+    return tuple(unique.values())
 
 
 def contamination_tasks(planned: Sequence[PlannedTask], seed: int) -> list[PlannedTask]:

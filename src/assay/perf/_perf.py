@@ -88,7 +88,8 @@ async def _prompts(target: Target, options: PerfOptions, count: int) -> Workload
 
 async def run_perf(
     target: Target, options: PerfOptions, store: Store, run_id: str, *, log: Any = None
-) -> None:
+) -> int:
+    """Runs every step into the store; the number of measured requests (warmup excluded)."""
     if store.get_run(run_id) is not None:
         raise SpecError(
             f"run {run_id!r} already exists; perf runs are not resumed, pick a new --run-id"
@@ -101,8 +102,9 @@ async def run_perf(
             processes = None
             if options.client_processes > 1:
                 processes = stack.enter_context(_client_processes(target, options, workload))
-            await _run_steps(target, options, workload, store, run_id, processes, log)
+            measured = await _run_steps(target, options, workload, store, run_id, processes, log)
         store.update_run(run_id, status="complete")
+        return measured
     except BaseException:
         if store.get_run(run_id) is not None:
             store.update_run(run_id, status="interrupted")
@@ -142,8 +144,9 @@ async def _run_steps(
     run_id: str,
     processes: ClientProcesses | None,
     log: Any,
-) -> None:
+) -> int:
     profile = options.profile
+    measured = 0
     now = utcnow()
     store.create_run(
         {
@@ -198,6 +201,8 @@ async def _run_steps(
             for r in record.requests
         ]
         store.write_perf(rows)
+        measured += len(record.requests)
+    return measured
 
 
 def _manifest(options: PerfOptions, workload: Workload) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 from assay._errors import DatasetError, TargetError
 from assay.targets._types import GenerateConfig, Message, Request, Target
@@ -43,10 +43,6 @@ WORDS_REASON = (
     "lengths estimated at one token per word (the prompt words are one token each in most "
     "tokenizers)"
 )
-
-
-class TokenCounting(Protocol):
-    async def count_tokens(self, text: str) -> int | None: ...
 
 
 class UnresponsiveCounter(Exception):

@@ -11,15 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 
 import aiohttp
 
-from assay._errors import ErrorClass, TargetError, TargetUnavailable
+from assay._errors import (
+    ErrorClass,
+    RateLimited,
+    Refused,
+    TargetError,
+    TargetUnavailable,
+    Timeout,
+)
 from assay._redact import redact
 from assay.targets._types import (
     Capabilities,
@@ -367,10 +377,7 @@ class OpenAITarget:
         except TargetError:
             raise
         except TimeoutError:
-            raise TargetError(
-                f"{url}: no data for {self._limits.read_timeout_s:g}s",
-                error_class=ErrorClass.TIMEOUT,
-            ) from None
+            raise Timeout(f"{url}: no data for {self._limits.read_timeout_s:g}s") from None
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
             raise TargetError(
                 f"{url}: stream broken ({type(exc).__name__})",
@@ -411,10 +418,7 @@ class OpenAITarget:
                 status = resp.status
                 answer = await resp.json(content_type=None)
         except TimeoutError:
-            raise TargetError(
-                f"{url}: no answer for {self._limits.read_timeout_s:g}s",
-                error_class=ErrorClass.TIMEOUT,
-            ) from None
+            raise Timeout(f"{url}: no answer for {self._limits.read_timeout_s:g}s") from None
         except (aiohttp.ClientError, json.JSONDecodeError) as exc:
             raise TargetError(
                 f"{url}: {type(exc).__name__}", error_class=ErrorClass.CONNECTION
@@ -508,22 +512,19 @@ async def _http_error(resp: aiohttp.ClientResponse) -> TargetError:
     text = redact((await resp.text())[:300])  # a server may echo the request's URL
     status = resp.status
     if status == 429:
-        return TargetError(
+        return RateLimited(
             f"HTTP 429: {text}",
-            error_class=ErrorClass.RATE_LIMITED,
             status=status,
-            retry_after_s=_retry_after(resp.headers.get("Retry-After")),
+            retry_after_s=parse_retry_after(resp.headers.get("Retry-After")),
         )
     if "content_filter" in text or "content_policy" in text:
-        return TargetError(
-            f"HTTP {status}: {text}", error_class=ErrorClass.CONTENT_FILTER, status=status
-        )
+        return Refused(f"HTTP {status}: {text}", status=status)
     error_class = ErrorClass.HTTP_5XX if status >= 500 else ErrorClass.HTTP_4XX
     return TargetError(
         f"HTTP {status}: {text}",
         error_class=error_class,
         status=status,
-        retry_after_s=_retry_after(resp.headers.get("Retry-After")),
+        retry_after_s=parse_retry_after(resp.headers.get("Retry-After")),
     )
 
 
@@ -540,13 +541,26 @@ def _host_port(parts: SplitResult) -> str:
     return f"{host}:{parts.port}" if parts.port is not None else str(host)
 
 
-def _retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110).
+
+    None when absent or unreadable, so the executor falls back to its own backoff.
+    """
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        return None  # HTTP-date form: fall back to our own backoff
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000" in the date: RFC 5322 says UTC
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class _StreamState:
@@ -653,7 +667,7 @@ class _StreamState:
                 status=status,
             )
         if self.finish_reason == "content_filter":
-            raise TargetError("content filter", error_class=ErrorClass.CONTENT_FILTER)
+            raise Refused("content filter")
         e2e = time.perf_counter() - self.started
         return Response(
             text="".join(self.parts),
