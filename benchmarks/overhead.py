@@ -155,8 +155,8 @@ class Items:
 
 def build_items(count: int, seed: int) -> Items:
     """assay's `arithmetic` items, rendered by its own solvers exactly as `assay run` sends them."""
-    from assay.targets._types import Capabilities
-    from assay.tasks import State, TaskContext, get_task
+    from assay.core import Capabilities, State
+    from assay.tasks import TaskContext, get_task
 
     task = get_task("arithmetic")
     samples = list(task.dataset(TaskContext(seed=seed)))[:count]

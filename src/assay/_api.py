@@ -9,13 +9,13 @@ from pathlib import Path
 
 from assay._errors import SpecError
 from assay._redact import redact
+from assay.core import Target
 from assay.engine._executor import RetryPolicy
 from assay.engine._run import Runner, RunOutcome, new_run_id
 from assay.perf._perf import PerfOptions
 from assay.report._write import write_report
 from assay.spec import RunSpec
 from assay.store._store import Store, default_store_url
-from assay.targets._types import Target
 
 
 @dataclass(frozen=True)

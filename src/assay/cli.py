@@ -251,9 +251,9 @@ def perf(
 ) -> None:
     """Measure serving: TTFT, ITL, throughput and goodput under a load profile."""
     from assay._api import perf_async
+    from assay.core import did_you_mean
     from assay.perf._perf import PerfOptions, parse_slo
     from assay.perf._profiles import PROFILES, LoadProfile, parse_numbers
-    from assay.tasks._task import did_you_mean
 
     if profile not in PROFILES:
         raise SpecError(did_you_mean("--profile", profile, PROFILES, "assay perf --help"))

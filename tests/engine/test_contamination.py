@@ -11,9 +11,9 @@ from typing import Any
 
 from assay import RunSpec, evaluate
 from assay._api import evaluate_async
+from assay.core import Sample
 from assay.engine._run import plan_tasks
 from assay.targets import FakeTarget, Request
-from assay.tasks._types import Sample
 from helpers import assay_command, subprocess_env
 
 LIMIT = 30

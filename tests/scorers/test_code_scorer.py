@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 
 from assay._errors import ErrorClass, ScorerError
+from assay.core import Mode, Sample, Score, State
 from assay.sandbox import SandboxResult
 from assay.scorers import code_execution, extract_code
 from assay.scorers._code import CODEX_STOPS, failure_reason, truncate_at_stops
 from assay.targets import Response
-from assay.targets._types import Mode
-from assay.tasks import Sample, Score, State
 from helpers import SHARED_DATA, needs_data
 
 HUMANEVAL = SHARED_DATA / "humaneval"

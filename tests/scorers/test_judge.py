@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 
 from assay._errors import ErrorClass, ScorerError
+from assay.core import Sample, Score, Scorer, State
 from assay.scorers import pairwise_judge, parse_grade, parse_verdict, rubric_judge
 from assay.targets import GenerateConfig, Response
-from assay.tasks import Sample, Score, Scorer, State
 
 QUESTION = "Why is the daytime sky blue?"
 REFERENCE = "Air scatters blue light more than red light."

@@ -5,10 +5,10 @@ import asyncio
 import pytest
 
 from assay._errors import ErrorClass
+from assay.core import Sample, State
 from assay.scorers import choice, extract_letter, extract_number, numeric_match
 from assay.scorers._match import answer_match, letter_by_logprob, normalise_answer
 from assay.targets import Response, TokenLogprob
-from assay.tasks import Sample, State
 
 
 @pytest.mark.parametrize(

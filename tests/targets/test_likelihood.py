@@ -14,13 +14,13 @@ import pytest
 
 from assay import RunSpec
 from assay._errors import ErrorClass, SpecError, TargetError
+from assay.core import TokenLogprob
 from assay.engine._cache import cache_key
 from assay.engine._run import Runner
 from assay.store import Store
 from assay.targets import FakeTarget, FileTarget, GenerateConfig, Message, Request, Response
 from assay.targets._llamacpp import LlamaCppTarget
 from assay.targets._openai import OpenAITarget, continuation_logprobs
-from assay.targets._types import TokenLogprob
 from assay.testing import StubConfig, StubServer
 
 CONTEXT = "Q: What is the capital of France?\nA:"

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from assay import RunSpec
+from assay.core import ToolCall, ToolDef
 from assay.engine._run import Runner
 from assay.store import Store
 from assay.targets import GenerateConfig, Message, Request
 from assay.targets._openai import OpenAITarget, _StreamState
-from assay.targets._types import ToolCall, ToolDef
 from assay.tasks._tools import TOOLBOX, tool_chain_samples
 from assay.testing import StubConfig, StubServer
 from helpers import with_target

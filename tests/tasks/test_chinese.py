@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from assay import RunSpec, evaluate
+from assay.core import Mode, Sample, State
 from assay.scorers import check_all, check_instruction, extract_number
 from assay.scorers._instructions import ZH_INSTRUCTION_IDS
 from assay.targets import Capabilities, FakeTarget, Request, Response, TokenLogprob
-from assay.targets._types import Mode
-from assay.tasks import Sample, State, TaskContext, get_task
+from assay.tasks import TaskContext, get_task
 from assay.tasks._chinese import (
     ZH_MCQ_SHOTS,
     zh_instruction_samples,

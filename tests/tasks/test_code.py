@@ -14,9 +14,10 @@ import pytest
 
 from assay import RunSpec, evaluate
 from assay._errors import DatasetError
+from assay.core import Sample, Score, State
 from assay.scorers import code_execution
 from assay.targets import Capabilities, FakeTarget, Request, Response
-from assay.tasks import Sample, Score, State, TaskContext, get_task, task_names
+from assay.tasks import TaskContext, get_task, task_names
 from assay.tasks._code import CODE_TEMPLATES, code_gen_samples
 from helpers import SHARED_DATA, needs_data
 

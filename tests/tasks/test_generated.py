@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from assay import RunSpec, evaluate
+from assay.core import Sample
 from assay.targets import Capabilities, FakeTarget, Request, Response
-from assay.tasks import Sample, TaskContext, get_task
+from assay.tasks import TaskContext, get_task
 from assay.tasks._generated import (
     DATE_MAKERS,
     GRID_MAKERS,

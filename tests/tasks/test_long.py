@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from assay.core import Sample
 from assay.tasks import TaskContext, get_task
 from assay.tasks._long import (
     DEPTHS,
@@ -19,7 +20,6 @@ from assay.tasks._long import (
     kv_sample,
     needle_sample,
 )
-from assay.tasks._types import Sample
 
 TASKS = {**LENGTHS, "kv_retrieval": KV_TOKENS}
 N_CTX = 4096  # the bundled model's context in assay.targets._llamacpp

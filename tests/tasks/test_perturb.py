@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from assay.core import Sample
 from assay.solvers._solvers import LETTERS
 from assay.tasks import TaskContext, get_task
 from assay.tasks._perturb import (
@@ -17,7 +18,6 @@ from assay.tasks._perturb import (
     shuffle_choices,
 )
 from assay.tasks._quick import arithmetic_renumbered, arithmetic_samples, knowledge_samples
-from assay.tasks._types import Sample
 
 
 def answer_text(sample: Sample) -> str:

@@ -6,10 +6,11 @@ import re
 import pytest
 
 from assay._errors import SpecError
+from assay.core import Sample, State
 from assay.scorers import check_all, extract_number
 from assay.suites import get_suite, suite_names
 from assay.targets import Capabilities
-from assay.tasks import Sample, State, TaskContext, get_task, task_names
+from assay.tasks import TaskContext, get_task, task_names
 from assay.tasks._quick import (
     _MCQ_SHOT,
     arithmetic_samples,

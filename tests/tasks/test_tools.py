@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from assay import RunSpec
+from assay.core import GenerateConfig, Sample, Score, State, ToolCall
 from assay.engine._run import Runner
 from assay.scorers._tools import tool_outcome
 from assay.solvers._tools import (
@@ -23,8 +24,7 @@ from assay.solvers._tools import (
 )
 from assay.store import Store
 from assay.targets import Capabilities, FakeTarget, Request, Response
-from assay.targets._types import GenerateConfig, ToolCall
-from assay.tasks import Sample, Score, State, get_task
+from assay.tasks import get_task
 from assay.tasks._tools import (
     TOOLBOX,
     TOOLS_BY_NAME,

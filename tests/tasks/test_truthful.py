@@ -14,8 +14,8 @@ import pytest
 
 from assay import RunSpec, evaluate
 from assay._errors import DatasetError, SpecError
+from assay.core import TokenLogprob
 from assay.targets import Capabilities, FakeTarget, Request, Response
-from assay.targets._types import TokenLogprob
 from assay.tasks import TaskContext, get_task
 from assay.tasks._truthful import (
     QA_PRIMER,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from assay.targets._types import Request
+from assay.core import Request
 
 
 def cache_key(target_identity: str, model: str, request: Request, epoch: int) -> str:

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from assay._errors import ErrorClass, TargetError
-from assay.targets._types import Request, Response, Target, Timings
+from assay.core import Request, Response, Target, Timings
 
 _BACKOFF_CLASSES = {
     ErrorClass.RATE_LIMITED,

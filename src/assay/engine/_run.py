@@ -18,6 +18,23 @@ from typing import Any
 from assay._errors import SpecError
 from assay._redact import redact, redacted
 from assay._version import __version__
+from assay.core import (
+    GenerateConfig,
+    Judge,
+    Message,
+    Mode,
+    Request,
+    Response,
+    Sample,
+    Score,
+    State,
+    Target,
+    Timings,
+    TokenLogprob,
+    ToolCall,
+    Usage,
+    content_id,
+)
 from assay.engine._cache import cache_key
 from assay.engine._executor import Executor, RetryPolicy
 from assay.engine._progress import RunProgress
@@ -27,18 +44,6 @@ from assay.spec import RunSpec
 from assay.store._store import Store, utcnow
 from assay.suites._suites import get_suite
 from assay.targets._registry import plan_probes, resolve_target
-from assay.targets._types import (
-    GenerateConfig,
-    Message,
-    Mode,
-    Request,
-    Response,
-    Target,
-    Timings,
-    TokenLogprob,
-    ToolCall,
-    Usage,
-)
 from assay.tasks._perturb import perturbed_task
 from assay.tasks._task import (
     JudgeCheck,
@@ -48,7 +53,6 @@ from assay.tasks._task import (
     get_task,
     send_order,
 )
-from assay.tasks._types import Judge, Sample, Score, State, content_id
 
 # A judge's requests are stored under "<task>:judge", apart from the target's; its agreement
 # with human labels under "<task>:judge-check".

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from assay._errors import SpecError
 from assay._version import __version__
+from assay.core import Target
 from assay.perf._metrics import Slo, summarize_step
 from assay.perf._profiles import LoadProfile
 from assay.perf._runner import run_step
 from assay.perf._workload import Workload, file_workload, synthetic_workload
 from assay.store._store import RunData, Store, utcnow
-from assay.targets._types import Target
 
 if TYPE_CHECKING:
     from assay.perf._processes import ClientProcesses

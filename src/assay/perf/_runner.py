@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assay._errors import TargetError
+from assay.core import Response, Target
 from assay.perf._profiles import LoadProfile, Step
 from assay.perf._workload import Workload
-from assay.targets._types import Response, Target
 
 LOOP_PROBE_INTERVAL_S = 0.01
 # Open loop: at most this many requests in flight; past it the client, not the server, limits.

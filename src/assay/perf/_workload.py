@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from assay._errors import DatasetError, TargetError
-from assay.targets._types import GenerateConfig, Message, Request, Target
+from assay.core import GenerateConfig, Message, Request, Target
 
 # Common short English words: most are one token in every modern tokenizer.
 _WORDS = (  # noqa: SIM905 - a word list reads best as text

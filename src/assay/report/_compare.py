@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assay.core import metric_value
 from assay.report._results import OVERALL_WEIGHTING, overall_shares, rolled_tasks
 from assay.stats import (
     DiffGroup,
@@ -33,7 +34,6 @@ from assay.stats import (
 )
 from assay.store._store import RunData, Store
 from assay.targets._registry import split_overrides
-from assay.tasks._types import metric_value
 
 ALPHA = 0.05
 SampleKey = tuple[str, int]  # (sample_id, epoch): how samples join across runs

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from assay.core import metric_value
 from assay.perf._metrics import request_series, ttft_s
 from assay.store._store import RunData
-from assay.tasks._types import metric_value
 
 SAMPLES_PER_TASK = 10
 TEXT_LIMIT_CHARS = 400

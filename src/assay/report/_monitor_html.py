@@ -14,6 +14,7 @@ from typing import Any
 
 from assay._errors import SpecError
 from assay._version import __version__
+from assay.core import did_you_mean
 from assay.perf._monitor import (
     CHANGE_RULE,
     MONITOR_METRICS,
@@ -54,8 +55,6 @@ def monitor_results(store: Store, endpoints: Sequence[str] = ()) -> dict[str, An
     known = sorted({p["endpoint"] for p in probes})
     for name in endpoints:
         if name not in known:
-            from assay.tasks._task import did_you_mean
-
             raise SpecError(did_you_mean("endpoint", name, known, "endpoints with probes"))
     chosen = list(dict.fromkeys(endpoints)) or known
     return {

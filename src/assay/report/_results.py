@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from assay.core import metric_value
 from assay.engine._run import JUDGE_CHECK_SUFFIX, JUDGE_SUFFIX
 from assay.perf._metrics import request_series
 from assay.scorers._code import weak_isolation
 from assay.stats import mean_ci, paired_bootstrap_diff, percentiles, weighted_rollup
 from assay.store._store import RunData
-from assay.tasks._types import metric_value
 
 
 def _clean(value: float) -> float | None:

@@ -15,8 +15,8 @@ import weakref
 from collections.abc import Sequence
 
 from assay._errors import ScorerError
+from assay.core import Score, Scorer, State, error_score
 from assay.sandbox import SandboxError, SandboxLimits, SandboxResult, run_python
-from assay.tasks._types import Score, Scorer, State, error_score
 
 # Stop sequences of the Codex paper (Chen et al. 2021): the function body ends at the next
 # top-level statement. Cut here too, since not every target honours `stop`.

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assay._errors import ScorerError
-from assay.targets._types import GenerateConfig, Response
-from assay.tasks._types import Judge, Score, Scorer, State, error_score
+from assay.core import GenerateConfig, Judge, Response, Score, Scorer, State, error_score
 
 METHOD = "judge"
 # Greedy and long enough for a short justification before the verdict line.

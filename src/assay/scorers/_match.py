@@ -7,9 +7,8 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
+from assay.core import Score, Scorer, State, TokenLogprob, error_score
 from assay.solvers._solvers import LETTERS
-from assay.targets._types import TokenLogprob
-from assay.tasks._types import Score, Scorer, State, error_score
 
 # A comma groups thousands only before exactly three digits, so "1,2,3" is three numbers.
 _NUMBER = r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assay.core import Score, Scorer, State, error_score
 from assay.scorers._match import extract_number, truncated, unanswered
 from assay.solvers._tools import Tool, ToolOutcome, Turn, execute, protocol_of, read_turn
-from assay.tasks._types import Score, Scorer, State, error_score
 
 _PROBLEM_TEXT = {
     "unknown_tool": "unknown tool",

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from assay.targets._types import Message
-from assay.tasks._types import Generate, Sample, Solver, State
+from assay.core import Generate, Message, Sample, Solver, State
 
 LETTERS = "ABCDEFGHIJ"
 

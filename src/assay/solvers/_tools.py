@@ -13,8 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from assay.targets._types import Message, Response, ToolCall, ToolDef
-from assay.tasks._types import Generate, Solver, State
+from assay.core import Generate, Message, Response, Solver, State, ToolCall, ToolDef
 
 Protocol = Literal["tools_api", "text_protocol"]
 Problem = Literal["unknown_tool", "bad_json", "bad_arguments"]

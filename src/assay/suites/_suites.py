@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assay._errors import SpecError
 from assay._files import invalid_field, load_yaml_or_toml, syntax_error
+from assay.core import did_you_mean
 
 
 class SuiteTask(BaseModel):
@@ -44,8 +45,6 @@ def get_suite(name: str) -> Suite:
         return _parse(load_yaml_or_toml(path, "suite file"), str(path))
     resource = files("assay.suites").joinpath(f"{name}.yaml")
     if not resource.is_file():
-        from assay.tasks._task import did_you_mean
-
         raise SpecError(did_you_mean("suite", name, suite_names(), "assay list suites"))
     where = f"suite {name}"
     try:

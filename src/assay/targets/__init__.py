@@ -1,9 +1,6 @@
 """Targets: what is tested. Any object with the `Target` protocol works."""
 
-from assay.targets._fake import FakeTarget
-from assay.targets._file import FileTarget
-from assay.targets._registry import register_target, resolve_target
-from assay.targets._types import (
+from assay.core import (
     Capabilities,
     GenerateConfig,
     Likelihood,
@@ -17,6 +14,9 @@ from assay.targets._types import (
     ToolDef,
     Usage,
 )
+from assay.targets._fake import FakeTarget
+from assay.targets._file import FileTarget
+from assay.targets._registry import register_target, resolve_target
 
 __all__ = [
     "Capabilities",

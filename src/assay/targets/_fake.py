@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from itertools import cycle
 
 from assay._errors import ErrorClass, TargetError
-from assay.targets._types import Capabilities, Request, Response, Timings, Usage
+from assay.core import Capabilities, Request, Response, Timings, Usage
 
 Script = Sequence[str] | Callable[[Request], str | Response]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from assay._errors import DatasetError, ErrorClass
 from assay._files import read_jsonl
-from assay.targets._types import Capabilities, Request, Response, Usage
+from assay.core import Capabilities, Request, Response, Usage
 
 
 class FileTarget:

@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from assay._errors import ErrorClass, TargetError, TargetUnavailable
-from assay.targets._native_probe import ExtraBufts, LoadSettings, load_llama, safe_load_settings
-from assay.targets._types import (
+from assay.core import (
     Capabilities,
     Request,
     Response,
@@ -27,6 +26,7 @@ from assay.targets._types import (
     TokenLogprob,
     Usage,
 )
+from assay.targets._native_probe import ExtraBufts, LoadSettings, load_llama, safe_load_settings
 
 
 def _import_llama() -> Any:

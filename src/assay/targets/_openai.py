@@ -31,7 +31,7 @@ from assay._errors import (
     Timeout,
 )
 from assay._redact import redact
-from assay.targets._types import (
+from assay.core import (
     Capabilities,
     Request,
     Response,

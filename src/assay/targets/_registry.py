@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from assay._errors import SpecError
 from assay._redact import redact
-from assay.targets._types import Capabilities, Request, Response, Target
+from assay.core import Capabilities, Request, Response, Target, did_you_mean
 
 if TYPE_CHECKING:
     from assay.targets._native_probe import ExtraBufts
@@ -84,8 +84,6 @@ def _resolve_base(spec: str, load: Mapping[str, Any] | None = None) -> Target:
     scheme, _, rest = spec.partition(":")
     factory = _SCHEMES.get(scheme)
     if factory is None:
-        from assay.tasks._task import did_you_mean
-
         raise SpecError(
             did_you_mean("target scheme", scheme, sorted(_SCHEMES), "see README, Targets")
             + "; write e.g. builtin, gguf:/path.gguf or openai:http://host:port/v1"
@@ -143,8 +141,6 @@ def split_overrides(spec: str) -> tuple[str, dict[str, Any]]:
     overrides: dict[str, Any] = {}
     for key, equals, text in pairs:
         if key not in _KNOWN:
-            from assay.tasks._task import did_you_mean
-
             raise SpecError(
                 f"target {redact(spec)!r}: "
                 + did_you_mean("generation option", key, sorted(_KNOWN), "write key=value")

@@ -9,14 +9,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from assay.core import GenerateConfig, Sample, Solver
 from assay.scorers._match import numeric_match
 from assay.solvers._solvers import generate_step, multiple_choice, prompt_template, zh_letters
-from assay.targets._types import GenerateConfig
 from assay.tasks._items import bundled_mcq_samples, distinct_samples
 from assay.tasks._public import zh_choice
 from assay.tasks._quick import instructions_followed, problem_samples
 from assay.tasks._task import Task, TaskContext, register_task
-from assay.tasks._types import Sample, Solver
 
 # -- knowledge multiple choice ------------------------------------------------------------
 

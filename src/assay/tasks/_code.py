@@ -12,13 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assay.core import Generate, GenerateConfig, Sample, Solver, State, content_id
 from assay.scorers._code import CODEX_STOPS, code_execution
 from assay.solvers._solvers import render
-from assay.targets._types import GenerateConfig
 from assay.tasks import _loaders as loaders
 from assay.tasks._items import distinct_samples
 from assay.tasks._task import Task, TaskContext, register_task
-from assay.tasks._types import Generate, Sample, Solver, State, content_id
 
 CHAT_TEMPLATE = (
     "Complete the following Python function. Reply with the complete function, including "

@@ -17,12 +17,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from assay.core import GenerateConfig, Sample
 from assay.scorers._match import answer_match, numeric_match
 from assay.solvers._solvers import generate_step, prompt_template
-from assay.targets._types import GenerateConfig
 from assay.tasks._items import distinct_samples
 from assay.tasks._task import Task, register_task
-from assay.tasks._types import Sample
 
 # A generated item: question, answer, worked solution (for few-shot), metadata.
 Item = tuple[str, str, str, dict[str, Any]]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from importlib.resources import files
 
 from assay._files import jsonl_objects
-from assay.tasks._types import Sample
+from assay.core import Sample
 
 
 def bundled_mcq_samples(filename: str) -> list[Sample]:

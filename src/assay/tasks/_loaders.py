@@ -24,9 +24,9 @@ from typing import IO, Any, Protocol
 
 from assay._errors import DatasetError
 from assay._files import decode_utf8, jsonl_objects, read_text
+from assay.core import Sample
 from assay.scorers._instructions import check_all
 from assay.tasks._task import TaskContext
-from assay.tasks._types import Sample
 
 HUB_ROOT_ENV = "ASSAY_HUB_ROOT"
 CHOICE_LETTERS = "ABCD"

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
+from assay.core import Sample
 from assay.solvers._solvers import LETTERS
 from assay.tasks._task import Task
-from assay.tasks._types import Sample
 
 Perturbation = Literal["shuffle", "rename", "numbers"]
 PROBE_SUFFIX = "~perturbed"

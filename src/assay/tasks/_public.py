@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assay._errors import DatasetError
+from assay.core import Generate, GenerateConfig, Sample, Score, Scorer, Solver, State, error_score
 from assay.scorers._instructions import check_all
 from assay.scorers._match import choice, numeric_match
 from assay.solvers._solvers import (
@@ -23,10 +24,8 @@ from assay.solvers._solvers import (
     render,
     zh_letters,
 )
-from assay.targets._types import GenerateConfig
 from assay.tasks import _loaders as loaders
 from assay.tasks._task import Dimension, Task, TaskContext, register_task
-from assay.tasks._types import Generate, Sample, Score, Scorer, Solver, State, error_score
 
 
 @dataclass

@@ -10,13 +10,12 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
+from assay.core import GenerateConfig, Sample, Score, Scorer, State, error_score
 from assay.scorers._instructions import check_all
 from assay.scorers._match import choice, numeric_match
 from assay.solvers._solvers import generate_step, multiple_choice, prompt_template
-from assay.targets._types import GenerateConfig
 from assay.tasks._items import bundled_mcq_samples, distinct_samples
 from assay.tasks._task import Task, TaskContext, register_task
-from assay.tasks._types import Sample, Score, Scorer, State, error_score
 
 # -- arithmetic word problems ---------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import random
 from collections.abc import Callable, Sequence
@@ -11,8 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from assay._errors import SpecError
-from assay.targets._types import GenerateConfig
-from assay.tasks._types import Sample, Scorer, Solver
+from assay.core import GenerateConfig, Sample, Scorer, Solver, did_you_mean
 
 Dimension = Literal[
     "knowledge",
@@ -131,9 +129,3 @@ def get_task(name: str) -> Task:
     if factory is None:
         raise SpecError(did_you_mean("task", name, sorted(_TASKS), "assay list tasks"))
     return factory()
-
-
-def did_you_mean(kind: str, name: str, known: Sequence[str], listing: str) -> str:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-    return f"unknown {kind} {name!r}: {hint}known: {', '.join(known)} ({listing})"

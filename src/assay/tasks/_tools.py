@@ -15,12 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from assay.core import GenerateConfig, Sample, ToolCall, ToolDef
 from assay.scorers._tools import tool_outcome
 from assay.solvers._tools import Tool, ToolArgumentError, execute, tool_loop
-from assay.targets._types import GenerateConfig, ToolCall, ToolDef
 from assay.tasks._items import distinct_samples
 from assay.tasks._task import Task, register_task
-from assay.tasks._types import Sample
 
 
 def format_number(value: float) -> str:

@@ -15,14 +15,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assay._errors import DatasetError, SpecError
+from assay.core import (
+    Generate,
+    GenerateConfig,
+    Response,
+    Sample,
+    Score,
+    Scorer,
+    Solver,
+    State,
+    error_score,
+)
 from assay.scorers._match import choice, extract_letter, truncated
 from assay.solvers._solvers import multiple_choice, render
-from assay.targets._types import GenerateConfig, Response
 from assay.tasks import _loaders as loaders
 from assay.tasks._items import bundled_mcq_samples
 from assay.tasks._quick import _MCQ_SHOT
 from assay.tasks._task import Task, TaskContext, register_task
-from assay.tasks._types import Generate, Sample, Score, Scorer, Solver, State, error_score
 
 # -- TruthfulQA data ----------------------------------------------------------------------------
 

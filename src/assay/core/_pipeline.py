@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from assay.targets._types import Capabilities, GenerateConfig, Message, Mode, Response
+from assay.core._target import Capabilities, GenerateConfig, Message, Mode, Response
 
 
 def content_id(*parts: Any) -> str:

@@ -1,0 +1,65 @@
+"""The pipeline's core, below every other package: what travels to and from a target, the
+per-sample state, scores, the Solver/Scorer/Target protocols, and name look-up for registries.
+"""
+
+from assay.core._pipeline import (
+    Generate,
+    Judge,
+    Outcome,
+    Sample,
+    Score,
+    Scorer,
+    Solver,
+    State,
+    content_id,
+    error_score,
+    metric_value,
+)
+from assay.core._registry import did_you_mean
+from assay.core._target import (
+    Capabilities,
+    GenerateConfig,
+    Likelihood,
+    Message,
+    Mode,
+    Request,
+    Response,
+    Role,
+    Target,
+    Timings,
+    TokenLogprob,
+    ToolCall,
+    ToolDef,
+    Usage,
+    UsageSource,
+)
+
+__all__ = [
+    "Capabilities",
+    "Generate",
+    "GenerateConfig",
+    "Judge",
+    "Likelihood",
+    "Message",
+    "Mode",
+    "Outcome",
+    "Request",
+    "Response",
+    "Role",
+    "Sample",
+    "Score",
+    "Scorer",
+    "Solver",
+    "State",
+    "Target",
+    "Timings",
+    "TokenLogprob",
+    "ToolCall",
+    "ToolDef",
+    "Usage",
+    "UsageSource",
+    "content_id",
+    "did_you_mean",
+    "error_score",
+    "metric_value",
+]
