@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
+import importlib.metadata
+import pkgutil
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -103,19 +107,20 @@ def register_task(name: str) -> Callable[[TaskFactory], TaskFactory]:
     return decorate
 
 
+TASK_ENTRY_POINTS = "assay.tasks"
+
+
+@functools.cache
 def _load_builtin_tasks() -> None:
-    # Imported on first use, not at import time of assay.
-    from assay.tasks import (  # noqa: F401
-        _chinese,
-        _code,
-        _generated,
-        _judged,
-        _long,
-        _public,
-        _quick,
-        _tools,
-        _truthful,
-    )
+    """Import every module of this package and of each installed package that declares an
+    `assay.tasks` entry point, so their `@register_task` factories register: a new task module
+    needs no list to be added to. On first use, not at import time of assay."""
+    import assay.tasks as package
+
+    for module in pkgutil.iter_modules(package.__path__, prefix=f"{package.__name__}."):
+        importlib.import_module(module.name)
+    for entry_point in importlib.metadata.entry_points(group=TASK_ENTRY_POINTS):
+        entry_point.load()
 
 
 def task_names() -> list[str]:
