@@ -10,6 +10,7 @@ from assay.stats import (
     mean_ci,
     newcombe_interval,
     paired_bootstrap_diff,
+    pass_at_k,
     percentiles,
     sign_flip_p_value,
     unpaired_bootstrap_diff,
@@ -140,3 +141,36 @@ def test_weighted_diff_rollup_weights_tasks_and_keeps_pairs() -> None:
     # Identical paired runs contribute no spread at all.
     assert weighted_diff_rollup([(same, same, True, 1.0)]) == (0.0, (0.0, 0.0))
     assert weighted_diff_rollup([(same, same, False, 1.0)])[1][0] < 0
+
+
+# --------------------------------------------------------------------------------------------
+# pass@k
+
+
+@pytest.mark.parametrize(
+    ("n", "c", "k", "expected"),
+    [
+        (5, 2, 1, 0.4),  # c / n
+        (5, 0, 1, 0.0),
+        (5, 0, 5, 0.0),
+        (5, 2, 2, 0.7),  # 1 - C(3,2)/C(5,2) = 1 - 3/10
+        (10, 3, 5, 1 - 21 / 252),  # 1 - C(7,5)/C(10,5)
+        (5, 4, 2, 1.0),  # n - c < k: every draw of 2 contains a pass
+        (5, 5, 1, 1.0),
+        (1000, 1, 1, 0.001),
+    ],
+)
+def test_pass_at_k_hand_computed(n: int, c: int, k: int, expected: float) -> None:
+    assert pass_at_k(n, c, k) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_pass_at_k_matches_the_binomial_form_for_large_n() -> None:
+    n, c, k = 200, 13, 50
+    exact = 1 - math.comb(n - c, k) / math.comb(n, k)
+    assert pass_at_k(n, c, k) == pytest.approx(exact, rel=1e-12)
+
+
+@pytest.mark.parametrize(("n", "c", "k"), [(0, 0, 1), (5, 6, 1), (5, -1, 1), (5, 2, 0), (5, 2, 6)])
+def test_pass_at_k_rejects_impossible_counts(n: int, c: int, k: int) -> None:
+    with pytest.raises(ValueError, match="pass_at_k"):
+        pass_at_k(n, c, k)

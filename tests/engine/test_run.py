@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from assay import RunSpec, evaluate
 from assay._errors import ErrorClass
 from assay.core import Sample
 from assay.engine import cache_key
-from assay.engine._run import plan_tasks
+from assay.engine._run import Runner, plan_tasks
 from assay.store import Store
 from assay.targets import Capabilities, FakeTarget, GenerateConfig, Request, Response
 from assay.tasks import _task
@@ -177,3 +178,24 @@ def test_limit_takes_the_first_distinct_items_of_a_file_with_repeats() -> None:
     spec = RunSpec(target="fake", tasks=("mmlu",), limit=200, data_dir=str(SHARED_DATA))
     [planned] = plan_tasks(spec)
     assert [s.id for s in planned.samples] == list(dict.fromkeys(ids))[:200]
+
+
+def test_a_finished_run_has_its_metrics_in_the_store_before_any_report(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'assay.db'}")
+    try:
+        target = FakeTarget(_answers_every_other)
+        spec = RunSpec(target="fake", tasks=("arithmetic",), limit=40, epochs=2)
+        asyncio.run(Runner(spec, store, "m", target=target, progress=False).run())
+        (row,) = store.read_run("m").metrics
+    finally:
+        store.close()
+    assert not [path for path in tmp_path.rglob("*") if path.suffix in (".json", ".html")]
+    assert (row["task"], row["metric"], row["value"], row["n"], row["errors"]) == (
+        "arithmetic",
+        "accuracy",
+        0.5,
+        80,
+        0,
+    )
+    assert row["ci_low"] < 0.5 < row["ci_high"]
+    assert row["detail"]["truncated"] == 0 and row["detail"]["samples_planned"] == 40

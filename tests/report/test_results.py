@@ -66,11 +66,13 @@ def test_cut_answers_of_an_older_store_rerender_as_wrong(tmp_path: Path) -> None
 
     spec = RunSpec(target="fake", tasks=("knowledge_mcq", "arithmetic"), limit=8)
     evaluate(spec, out_dir=tmp_path, target=FakeTarget(answer), run_id="old")
-    # As assay wrote cut answers before they counted as wrong: no value, error class "truncated".
+    # As assay wrote cut answers before they counted as wrong: no value, error class "truncated",
+    # and metrics without their detail (the report, not the engine, wrote them then).
     with contextlib.closing(sqlite3.connect(tmp_path / "assay.db")) as conn, conn:
         changed = conn.execute(
             "UPDATE scores SET value = NULL, error_class = 'truncated' WHERE outcome = 'truncated'"
         ).rowcount
+        conn.execute("UPDATE metrics SET detail = NULL")
     assert changed == 8
 
     results_path, report_path = report("old", out_dir=tmp_path)
@@ -84,3 +86,38 @@ def test_cut_answers_of_an_older_store_rerender_as_wrong(tmp_path: Path) -> None
     overall = results["overall"]
     assert overall["value"] == pytest.approx(tasks["knowledge_mcq"]["value"] / 2, abs=1e-6)
     assert "8 (100.0%)" in report_path.read_text()
+
+
+def _metric_rows(db: Path) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT * FROM metrics ORDER BY run_id, task, metric").fetchall()
+
+
+def test_rerendering_a_report_reads_the_stored_metrics_and_writes_nothing(tmp_path: Path) -> None:
+    spec = RunSpec(target="fake", tasks=("arithmetic",), limit=6)
+    evaluate(spec, out_dir=tmp_path, target=FakeTarget((" The answer is 3.",)), run_id="r")
+    db = tmp_path / "assay.db"
+    # A value no computation from the scores gives: the report shows what the store holds.
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE metrics SET value = 0.125 WHERE task = 'arithmetic'")
+    stored = _metric_rows(db)
+
+    results_path, _ = report("r", out_dir=tmp_path)
+
+    (task,) = json.loads(results_path.read_text())["tasks"]
+    assert task["value"] == 0.125
+    assert _metric_rows(db) == stored
+
+
+def test_an_old_run_without_stored_metrics_is_computed_for_display_only(tmp_path: Path) -> None:
+    spec = RunSpec(target="fake", tasks=("arithmetic",), limit=6)
+    first = evaluate(spec, out_dir=tmp_path, target=FakeTarget((" The answer is 3.",)), run_id="r")
+    expected = json.loads(first.results_path.read_text())["tasks"]
+    db = tmp_path / "assay.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("DELETE FROM metrics")
+
+    results_path, _ = report("r", out_dir=tmp_path)
+
+    assert json.loads(results_path.read_text())["tasks"] == expected
+    assert _metric_rows(db) == []

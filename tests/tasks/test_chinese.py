@@ -16,15 +16,14 @@ from assay import RunSpec, evaluate
 from assay.core import Mode, Sample, State
 from assay.scorers import check_all, check_instruction, extract_number
 from assay.scorers._instructions import ZH_INSTRUCTION_IDS
+from assay.solvers._choice import ZH_MCQ_SHOTS, zh_multiple_choice
 from assay.targets import Capabilities, FakeTarget, Request, Response, TokenLogprob
 from assay.tasks import TaskContext, get_task
 from assay.tasks._chinese import (
-    ZH_MCQ_SHOTS,
     zh_instruction_samples,
     zh_knowledge_samples,
     zh_math_samples,
     zh_math_shots,
-    zh_multiple_choice,
 )
 
 HAN = re.compile(r"[\u4e00-\u9fff]")

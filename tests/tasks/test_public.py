@@ -18,12 +18,12 @@ import pytest
 from assay import RunSpec, evaluate
 from assay._errors import DatasetError, ErrorClass
 from assay.core import Sample, Score, Scorer, State
-from assay.scorers import extract_number
+from assay.scorers import extract_number, ifeval_followed
 from assay.store import Store, default_store_url
 from assay.targets import Capabilities, FakeTarget, Message, Request, Response, TokenLogprob
 from assay.tasks import TaskContext, get_task, task_names
 from assay.tasks import _loaders as loaders
-from assay.tasks._public import GSM8K_WRITTEN_SHOTS, ifeval_followed
+from assay.tasks._public import GSM8K_WRITTEN_SHOTS
 from helpers import SHARED_DATA, assay_command, needs_data, subprocess_env
 
 SHARED = TaskContext(data_dir=SHARED_DATA)

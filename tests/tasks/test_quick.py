@@ -8,11 +8,11 @@ import pytest
 from assay._errors import SpecError
 from assay.core import Sample, State
 from assay.scorers import check_all, extract_number
+from assay.solvers._choice import MCQ_SHOTS
 from assay.suites import get_suite, suite_names
 from assay.targets import Capabilities
 from assay.tasks import TaskContext, get_task, task_names
 from assay.tasks._quick import (
-    _MCQ_SHOT,
     arithmetic_samples,
     instruction_samples,
     knowledge_mcq,
@@ -66,10 +66,10 @@ def test_knowledge_prompt_is_exactly_the_mmlu_style_format() -> None:
     solver = knowledge_mcq().solvers[0]
     raw = State(sample=sample, mode="completion", capabilities=Capabilities(logprobs=True))
     raw = asyncio.run(solver(raw, generate))
-    assert raw.prompt == _MCQ_SHOT + body
+    assert raw.prompt == MCQ_SHOTS + body
     assert (raw.config.max_tokens, raw.config.top_logprobs) == (1, 20)
     chat = asyncio.run(solver(State(sample=sample, mode="chat"), generate))
-    expected = _MCQ_SHOT + body + "\n\nReply with the letter (A, B) only."
+    expected = MCQ_SHOTS + body + "\n\nReply with the letter (A, B) only."
     assert chat.messages[-1].content == expected
     assert chat.config.max_tokens == 16
 

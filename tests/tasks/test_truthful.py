@@ -15,14 +15,9 @@ import pytest
 from assay import RunSpec, evaluate
 from assay._errors import DatasetError, SpecError
 from assay.core import TokenLogprob
+from assay.solvers._likelihood import QA_PRIMER, shuffled_order
 from assay.targets import Capabilities, FakeTarget, Request, Response
 from assay.tasks import TaskContext, get_task
-from assay.tasks._truthful import (
-    QA_PRIMER,
-    mc1_from_logprobs,
-    mc2_from_logprobs,
-    shuffled_order,
-)
 from helpers import SHARED_DATA, have_data, needs_data
 
 LOGPROBS = Capabilities(logprobs=True, streaming=True)
@@ -144,14 +139,6 @@ def test_malformed_rows_are_named(tmp_path: Path) -> None:
 
 
 # -- scoring ----------------------------------------------------------------------------------
-
-
-def test_mc1_and_mc2_arithmetic() -> None:
-    logprobs = [math.log(0.5), math.log(0.25), math.log(0.125), math.log(0.125)]
-    assert mc2_from_logprobs(logprobs, [1, 0, 1, 0]) == pytest.approx(0.625)
-    assert mc2_from_logprobs([-1000.0, -1001.0], [0, 1]) == pytest.approx(1 / (1 + math.e))
-    assert mc1_from_logprobs(logprobs) == 0
-    assert mc1_from_logprobs([-2.0, -1.0, -1.0]) == 1  # ties: the first, as lm-eval
 
 
 def test_mc2_run_scores_the_true_mass_from_scripted_likelihoods(tmp_path: Path) -> None:

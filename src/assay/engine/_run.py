@@ -37,6 +37,7 @@ from assay.core import (
 )
 from assay.engine._cache import cache_key
 from assay.engine._executor import Executor, RetryPolicy
+from assay.engine._metrics import JUDGE_CHECK_SUFFIX, JUDGE_SUFFIX, metric_rows, task_metrics
 from assay.engine._progress import RunProgress
 from assay.engine._writer import BatchWriter
 from assay.sandbox import namespaces_refused, weak_sandbox_refusal
@@ -53,11 +54,6 @@ from assay.tasks._task import (
     get_task,
     send_order,
 )
-
-# A judge's requests are stored under "<task>:judge", apart from the target's; its agreement
-# with human labels under "<task>:judge-check".
-JUDGE_SUFFIX = ":judge"
-JUDGE_CHECK_SUFFIX = ":judge-check"
 
 
 @dataclass(frozen=True)
@@ -394,6 +390,12 @@ class Runner:
                 status=status,
                 invocations=[*history, invocation],
             )
+            await asyncio.to_thread(self._save_metrics)
+
+    def _save_metrics(self) -> None:
+        """Computed once here, from what the store holds; the report only reads them."""
+        results = task_metrics(self.store.read_run(self.run_id))
+        self.store.save_metrics(metric_rows(self.run_id, results))
 
     async def _sample(
         self, task: Task, sample: Sample, epoch: int, executor: Executor, writer: BatchWriter

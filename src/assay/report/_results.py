@@ -1,110 +1,27 @@
-"""results.json, computed from the store alone (never from a run's in-memory state)."""
+"""results.json, from the store alone (never from a run's in-memory state): the task metrics
+as the engine stored them, and the roll-ups over the stored scores."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from assay.core import metric_value
-from assay.engine._run import JUDGE_CHECK_SUFFIX, JUDGE_SUFFIX
+from assay.engine._metrics import JUDGE_SUFFIX, stored_results, task_metrics
+from assay.engine._metrics import clean as _clean
+from assay.engine._metrics import counted as _counted
 from assay.perf._metrics import request_series
-from assay.scorers._code import weak_isolation
-from assay.stats import mean_ci, paired_bootstrap_diff, percentiles, weighted_rollup
+from assay.stats import paired_bootstrap_diff, percentiles, weighted_rollup
 from assay.store._store import RunData
 
 
-def _clean(value: float) -> float | None:
-    return None if math.isnan(value) else round(value, 6)
-
-
-def _counted(row: Mapping[str, Any]) -> float | None:
-    return metric_value(row["outcome"], row["value"])
-
-
 def task_results(data: RunData) -> list[dict[str, Any]]:
-    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in data.scores:
-        by_task[row["task"]].append(row)
-    results = []
-    for task in data.tasks:
-        rows = by_task.get(task["task"], [])
-        values = [value for r in rows if (value := _counted(r)) is not None]
-        # By outcome: stores written before cut answers counted as wrong gave them the error
-        # class "truncated" too.
-        errors = Counter(r["error_class"] or "error" for r in rows if r["outcome"] == "error")
-        cut = sum(1 for r in rows if r["outcome"] == "truncated")
-        methods = Counter(r["method"] for r in rows if r["outcome"] != "error")
-        value, (low, high) = mean_ci(values)
-        results.append(
-            {
-                "task": task["task"],
-                "dimension": task["dimension"],
-                "metric": task["metric"],
-                "value": _clean(value),
-                "ci95": [_clean(low), _clean(high)],
-                "n": len(values),
-                # Answers cut at max_tokens before an answer: in `n` and `value` (as wrong).
-                "truncated": cut,
-                "truncated_share": _clean(cut / len(values)) if values else None,
-                "errors": sum(errors.values()),
-                "error_classes": dict(errors),
-                "method": methods.most_common(1)[0][0] if methods else "none",
-                "weight": task["info"].get("weight", 1.0),
-                "samples_planned": task["n_samples"],
-            }
-        )
-        if task["metric"].startswith("pass@"):
-            epochs = int(data.run["manifest"].get("spec", {}).get("epochs", 1))
-            results[-1]["pass_at_k"] = pass_at_k_results(rows, epochs)
-        checks = by_task.get(task["task"] + JUDGE_CHECK_SUFFIX)
-        if checks:
-            results[-1]["judge_agreement"] = judge_agreement(checks)
-        weak = Counter(mode for r in rows if (mode := weak_isolation(r["explanation"])))
-        if weak:
-            # Code that ran without network namespaces: a score to trust less, said up front.
-            results[-1]["sandbox_weak_isolation"] = dict(weak)
-    return results
-
-
-def judge_agreement(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """How often the judge gave the human score on the task's labelled answers; a verdict it
-    could not give (unparseable, failed request) is counted apart, not as agreement."""
-    agreed = [r["value"] for r in rows if r["outcome"] == "scored" and r["value"] is not None]
-    value, (low, high) = mean_ci(agreed)
-    return {
-        "value": _clean(value),
-        "ci95": [_clean(low), _clean(high)],
-        "n": len(agreed),
-        "no_verdict": len(rows) - len(agreed),
-    }
-
-
-def pass_at_k_results(rows: list[dict[str, Any]], epochs: int) -> dict[str, Any]:
-    """pass@1 and pass@N (N = epochs, the samples per problem) by the unbiased estimator,
-    averaged over problems; a problem with fewer than k scored samples is left out of pass@k.
-    A sample cut at max_tokens is a failed one."""
-    from assay.sandbox import pass_at_k
-
-    tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # sample id -> [n, passed]
-    for row in rows:
-        if (value := _counted(row)) is not None:
-            tally = tallies[row["sample_id"]]
-            tally[0] += 1
-            tally[1] += int(value >= 1.0)
-    out: dict[str, Any] = {}
-    for k in sorted({1, epochs}):
-        per_problem = [pass_at_k(n, c, k) for n, c in tallies.values() if n >= k]
-        value, (low, high) = mean_ci(per_problem)
-        out[f"pass@{k}"] = {
-            "value": _clean(value),
-            "ci95": [_clean(low), _clean(high)],
-            "n": len(per_problem),
-        }
-    return out
+    """The task metrics the engine stored at the end of the run. A run stored before the engine
+    kept them gets them computed here for display only: the report never writes to the store."""
+    stored = stored_results(data)
+    return stored if stored is not None else task_metrics(data)
 
 
 OVERALL_WEIGHTING = "dimensions equal; tasks by weight within a dimension"

@@ -14,21 +14,6 @@ def write_report(store: Store, run_id: str, out_dir: Path) -> tuple[Path, Path]:
 
     data = store.read_run(run_id)
     results = build_results(data)
-    store.save_metrics(
-        [
-            {
-                "run_id": run_id,
-                "task": row["task"],
-                "metric": row["metric"],
-                "value": row["value"],
-                "ci_low": row["ci95"][0],
-                "ci_high": row["ci95"][1],
-                "n": row["n"],
-                "errors": row["errors"],
-            }
-            for row in results["tasks"]
-        ]
-    )
     run_dir = out_dir / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     results_path = run_dir / "results.json"

@@ -1,6 +1,5 @@
-"""Sandboxed execution of generated code, and pass@k for scoring it."""
+"""Sandboxed execution of generated code."""
 
-from assay.sandbox._passk import pass_at_k
 from assay.sandbox._sandbox import (
     NetworkIsolation,
     SandboxError,
@@ -19,7 +18,6 @@ __all__ = [
     "SandboxResult",
     "WeakSandboxWarning",
     "namespaces_refused",
-    "pass_at_k",
     "run_python",
     "weak_sandbox_refusal",
 ]

@@ -1,4 +1,5 @@
-"""Rule-based verifiers for the 25 instruction types of Google's IFEval benchmark.
+"""Rule-based verifiers for the 25 instruction types of Google's IFEval benchmark, and the
+prompt-level scorers built on them (IFEval's own and the generated `instructions` tasks').
 
 Each IFEval instruction id maps to a checker that tells whether a response follows
 it, in the strict and in the "loose" sense of the reference evaluation_lib.py.
@@ -29,6 +30,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from assay.core import Score, Scorer, State, error_score
+
 __all__ = [
     "INSTRUCTION_IDS",
     "ZH_INSTRUCTION_IDS",
@@ -36,6 +39,8 @@ __all__ = [
     "check_all",
     "check_instruction",
     "check_instruction_loose",
+    "ifeval_followed",
+    "instructions_followed",
 ]
 
 Predicate = Callable[[str], bool]
@@ -587,3 +592,67 @@ def check_all(
         loose = strict or any(_follows(predicate, variant) for variant in variants)
         results.append(InstructionResult(instruction_id, strict, loose))
     return results
+
+
+# --- scorers ----------------------------------------------------------------------
+
+
+def instructions_followed() -> Scorer:
+    """Prompt-level strict accuracy: 1 when every instruction of the prompt is followed."""
+
+    async def score(state: State) -> Score:
+        failed = error_score(state, "generate")
+        if failed is not None:
+            return failed
+        assert state.output is not None
+        ids: Sequence[str] = state.sample.metadata["instruction_ids"]
+        results = check_all(
+            ids,
+            state.sample.metadata["kwargs"],
+            state.output.text.strip(),
+            prompt=state.sample.input,
+        )
+        followed = all(result.strict for result in results)
+        explanation = ", ".join(f"{r.instruction_id}={'ok' if r.strict else 'no'}" for r in results)
+        return Score(
+            float(followed),
+            answer=state.output.text.strip()[:200],
+            explanation=explanation,
+            method="generate",
+        )
+
+    return score
+
+
+def ifeval_followed() -> Scorer:
+    """Prompt-level strict accuracy (IFEval's headline); instruction-level and loose verdicts
+    go in the explanation. A response cut at max_tokens is scored as is, as IFEval does."""
+
+    async def score(state: State) -> Score:
+        failed = error_score(state, "generate")
+        if failed is not None:
+            return failed
+        assert state.output is not None
+        response = state.output.text
+        meta = state.sample.metadata
+        results = check_all(
+            meta["instruction_ids"], meta["kwargs"], response, prompt=state.sample.input
+        )
+        strict = sum(r.strict for r in results)
+        loose = sum(r.loose for r in results)
+        verdicts = ", ".join(
+            f"{r.instruction_id}={'ok' if r.strict else 'loose' if r.loose else 'no'}"
+            for r in results
+        )
+        cut = " (cut at max_tokens)" if state.output.finish_reason == "length" else ""
+        return Score(
+            float(strict == len(results)),
+            answer=response.strip()[:200],
+            explanation=(
+                f"instructions strict {strict}/{len(results)}, loose {loose}/{len(results)}; "
+                f"prompt loose={'ok' if loose == len(results) else 'no'}; {verdicts}{cut}"
+            ),
+            method="generate",
+        )
+
+    return score

@@ -222,3 +222,28 @@ def answer_match() -> Scorer:
         return Score(float(answer == expected), answer=answer, method="generate")
 
     return score
+
+
+# How Chinese replies state the letter ("答案是A", "正确答案为：B", "选C"); CJK characters are
+# word characters, so the generic extraction's \b misses a letter glued to them.
+_ZH_LETTER = re.compile(
+    r"(?:答案|选项|选择|选)\s*(?:应该|应)?\s*(?:是|为)?\s*[:：]?\s*[(（]?([A-D])(?![A-Za-z])"
+)
+
+
+def zh_choice() -> Scorer:
+    """The choice scorer, with Chinese answer phrases read when no letter was found."""
+    base = choice()
+
+    async def score(state: State) -> Score:
+        result = await base(state)
+        if result.outcome == "error" or result.method != "generate" or result.answer:
+            return result
+        assert state.output is not None
+        found = _ZH_LETTER.search(state.output.text)
+        if found is None:
+            return result
+        answer = found.group(1)
+        return Score(float(answer == state.sample.target), answer=answer, method="generate")
+
+    return score

@@ -8,9 +8,9 @@ has already decided which one the request will use.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from assay.core import Generate, Message, Sample, Solver, State
+from assay.core import Generate, Message, Sample, Solver, State, content_id
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -83,5 +83,31 @@ def multiple_choice(
 def generate_step() -> Solver:
     async def solve(state: State, generate: Generate) -> State:
         return await generate(state)
+
+    return solve
+
+
+@dataclass
+class Prefixes:
+    """Prompt prefixes (instruction + few-shot exemplars) by subject, set by the dataset loader."""
+
+    by_subject: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, subject: str) -> str:
+        try:
+            return self.by_subject[subject]
+        except KeyError:
+            raise RuntimeError(
+                f"no prompt prefix for {subject!r}: load the task's dataset before its solvers"
+            ) from None
+
+
+def sampling(temperature: float, top_p: float) -> Solver:
+    """Set sampling instead of greedy decoding (for the solvers after it), with a seed of each
+    epoch's own, so that the epochs of `--epochs N` are N different samples for pass@k."""
+
+    async def solve(state: State, generate: Generate) -> State:
+        seed = int(content_id(state.config.seed, state.epoch), 16) % 2**31
+        return state.with_config(temperature=temperature, top_p=top_p, seed=seed)
 
     return solve

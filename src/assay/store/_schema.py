@@ -123,6 +123,8 @@ metrics = Table(
     Column("ci_high", Float),
     Column("n", Integer, nullable=False),
     Column("errors", Integer, nullable=False),
+    # The rest of the task's result (truncated, error classes, pass@k, judge agreement...).
+    Column("detail", JSON),
     PrimaryKeyConstraint("run_id", "task", "metric"),
 )
 

@@ -39,6 +39,8 @@ class RunData:
     requests: list[Row]
     scores: list[Row]
     perf_samples: list[Row]
+    # Per-task metrics as the engine computed them at the end of the run (none for old runs).
+    metrics: list[Row]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -220,6 +222,7 @@ class Store:
                 requests=rows(schema.requests, ["id"]),
                 scores=rows(schema.scores, ["task", "sample_id", "epoch"]),
                 perf_samples=rows(schema.perf_samples, ["id"]),
+                metrics=rows(schema.metrics, ["task", "metric"]),
             )
 
     # -- dialect helpers ---------------------------------------------------------------------

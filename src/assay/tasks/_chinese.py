@@ -9,38 +9,25 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from assay.core import GenerateConfig, Sample, Solver
-from assay.scorers._match import numeric_match
-from assay.solvers._solvers import generate_step, multiple_choice, prompt_template, zh_letters
-from assay.tasks._items import bundled_mcq_samples, distinct_samples
-from assay.tasks._public import zh_choice
-from assay.tasks._quick import instructions_followed, problem_samples
+from assay.core import GenerateConfig, Sample
+from assay.scorers._instructions import instructions_followed
+from assay.scorers._match import numeric_match, zh_choice
+from assay.solvers._choice import zh_multiple_choice
+from assay.solvers._solvers import generate_step, prompt_template
+from assay.tasks._items import (
+    Problem,
+    ProblemMaker,
+    bundled_mcq_samples,
+    distinct_samples,
+    problem_samples,
+)
 from assay.tasks._task import Task, TaskContext, register_task
 
 # -- knowledge multiple choice ------------------------------------------------------------
 
-# One worked example per answer letter, so the prompt itself does not favour a letter.
-ZH_MCQ_SHOTS = (
-    "问题：一星期有几天？\nA. 七天\nB. 五天\nC. 六天\nD. 十天\n答案：A\n\n"
-    "问题：蜜蜂酿造的是什么？\nA. 牛奶\nB. 蜂蜜\nC. 果汁\nD. 酱油\n答案：B\n\n"
-    "问题：红色和黄色混合后得到什么颜色？\nA. 绿色\nB. 紫色\nC. 橙色\nD. 蓝色\n答案：C\n\n"
-    "问题：下列哪种交通工具在水上行驶？\nA. 火车\nB. 飞机\nC. 汽车\nD. 轮船\n答案：D\n\n"
-)
-
 
 def zh_knowledge_samples(_ctx: TaskContext) -> list[Sample]:
     return bundled_mcq_samples("zh_knowledge.jsonl")
-
-
-def zh_multiple_choice(*, prefix: str = ZH_MCQ_SHOTS, top_logprobs: int = 20) -> Solver:
-    """'问题：…\\nA. …\\n答案：' then one letter, read by logprob or generated."""
-    return multiple_choice(
-        prefix=prefix,
-        top_logprobs=top_logprobs,
-        question_label="问题：",
-        answer_cue="答案：",
-        chat_instruction=zh_letters,
-    )
 
 
 @register_task("zh_knowledge")
@@ -58,9 +45,6 @@ def zh_knowledge() -> Task:
 
 
 # -- math word problems -------------------------------------------------------------------
-
-Problem = tuple[str, int, str]  # question, answer, worked solution
-ProblemMaker = Callable[[random.Random], Problem]
 
 _NAMES = ("小明", "小红", "小刚", "小丽", "小华", "小芳", "小军", "小雪", "小林", "小宇")
 # (item, measure word): the measure word must agree with the item.

@@ -12,46 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assay.core import Generate, GenerateConfig, Sample, Solver, State, content_id
+from assay.core import GenerateConfig, Sample
 from assay.scorers._code import CODEX_STOPS, code_execution
-from assay.solvers._solvers import render
+from assay.solvers._code import code_prompt
+from assay.solvers._solvers import sampling
 from assay.tasks import _loaders as loaders
 from assay.tasks._items import distinct_samples
 from assay.tasks._task import Task, TaskContext, register_task
-
-CHAT_TEMPLATE = (
-    "Complete the following Python function. Reply with the complete function, including "
-    "its signature and any imports it needs, in a single ```python code block.\n\n"
-    "```python\n{prompt}\n```"
-)
-CHAT_MAX_TOKENS = 1024  # a chat reply restates the signature and often adds prose
-
-
-def code_prompt() -> Solver:
-    """Raw completion: the prompt itself (signature + docstring), cut at the Codex stops.
-    Chat: ask for the whole function in a fenced block; no stops, they would cut the reply."""
-
-    async def solve(state: State, generate: Generate) -> State:
-        if state.mode == "chat":
-            text = CHAT_TEMPLATE.format(prompt=state.sample.input.strip())
-            state = render(state, text).with_config(stop=(), max_tokens=CHAT_MAX_TOKENS)
-        else:
-            state = render(state, state.sample.input)
-        return await generate(state)
-
-    return solve
-
-
-def sampling(temperature: float, top_p: float) -> Solver:
-    """Set sampling instead of greedy decoding (for the solvers after it), with a seed of each
-    epoch's own, so that the epochs of `--epochs N` are N different samples for pass@k."""
-
-    async def solve(state: State, generate: Generate) -> State:
-        seed = int(content_id(state.config.seed, state.epoch), 16) % 2**31
-        return state.with_config(temperature=temperature, top_p=top_p, seed=seed)
-
-    return solve
-
 
 # -- HumanEval --------------------------------------------------------------------------------
 

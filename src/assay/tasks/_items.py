@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Sequence
 from importlib.resources import files
 
 from assay._files import jsonl_objects
@@ -37,3 +38,21 @@ def distinct_samples(count: int, make: Callable[[int], Sample], *, tries: int = 
         samples.setdefault(sample.id, sample)
         index += 1
     return list(samples.values())
+
+
+Problem = tuple[str, int, str]  # question, answer, worked solution
+ProblemMaker = Callable[[random.Random], Problem]
+
+
+def problem_samples(
+    task: str, makers: Sequence[ProblemMaker], seed: int, count: int
+) -> list[Sample]:
+    """`count` distinct word problems, the templates in turn, all numbers drawn from `seed`."""
+    rng = random.Random(f"{task}:{seed}")
+
+    def make(index: int) -> Sample:
+        maker = makers[index % len(makers)]
+        question, answer, _ = maker(rng)
+        return Sample(input=question, target=str(answer), metadata={"template": maker.__name__})
+
+    return distinct_samples(count, make)

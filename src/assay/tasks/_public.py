@@ -8,60 +8,20 @@ states its prompt format, shots and item order; the rendered prompt of every req
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from assay._errors import DatasetError
-from assay.core import Generate, GenerateConfig, Sample, Score, Scorer, Solver, State, error_score
-from assay.scorers._instructions import check_all
-from assay.scorers._match import choice, numeric_match
-from assay.solvers._solvers import (
-    choice_item,
-    en_letters,
-    generate_step,
-    multiple_choice,
-    render,
-    zh_letters,
-)
+from assay.core import GenerateConfig, Sample, Scorer
+from assay.scorers._instructions import ifeval_followed
+from assay.scorers._match import choice, numeric_match, zh_choice
+from assay.solvers._choice import ChoiceFormat, subject_choice
+from assay.solvers._prompts import gsm8k_item, instruction_prompt, question_prompt
+from assay.solvers._solvers import Prefixes, generate_step, zh_letters
 from assay.tasks import _loaders as loaders
 from assay.tasks._task import Dimension, Task, TaskContext, register_task
 
-
-@dataclass
-class Prefixes:
-    """Prompt prefixes (instruction + few-shot exemplars) by subject, set by the dataset loader."""
-
-    by_subject: dict[str, str] = field(default_factory=dict)
-
-    def __getitem__(self, subject: str) -> str:
-        try:
-            return self.by_subject[subject]
-        except KeyError:
-            raise RuntimeError(
-                f"no prompt prefix for {subject!r}: load the task's dataset before its solvers"
-            ) from None
-
-
 # -- multiple choice: MMLU, CMMLU, C-Eval -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChoiceFormat:
-    """A benchmark's published multiple-choice prompt: header, item layout, answer cue."""
-
-    header: Callable[[str], str]  # subject -> instruction paragraph
-    answer_cue: str  # ends every item; the letter follows it
-    letter_gap: str = " "  # between the cue and the letter in an exemplar
-    question_label: str = ""
-    chat_instruction: Callable[[str], str] = en_letters
-
-    def item(self, sample: Sample, *, answered: bool) -> str:
-        text = choice_item(sample, question_label=self.question_label, answer_cue=self.answer_cue)
-        return text + f"{self.letter_gap}{sample.target}\n\n" if answered else text
-
-    def prefix(self, subject: str, shots: Sequence[Sample]) -> str:
-        return self.header(subject) + "".join(self.item(s, answered=True) for s in shots)
 
 
 def _mmlu_header(subject: str) -> str:
@@ -97,42 +57,6 @@ CEVAL_FORMAT = ChoiceFormat(
     letter_gap="",
     chat_instruction=zh_letters,
 )
-
-
-def subject_choice(fmt: ChoiceFormat, prefixes: Prefixes, *, top_logprobs: int = 20) -> Solver:
-    """The subject's prefix, then the item; one letter read by logprob, or generated."""
-    return multiple_choice(
-        prefix=lambda sample: prefixes[sample.metadata["subject"]],
-        top_logprobs=top_logprobs,
-        question_label=fmt.question_label,
-        answer_cue=fmt.answer_cue,
-        chat_instruction=fmt.chat_instruction,
-    )
-
-
-# How Chinese replies state the letter ("答案是A", "正确答案为：B", "选C"); CJK characters are
-# word characters, so the generic extraction's \b misses a letter glued to them.
-_ZH_LETTER = re.compile(
-    r"(?:答案|选项|选择|选)\s*(?:应该|应)?\s*(?:是|为)?\s*[:：]?\s*[(（]?([A-D])(?![A-Za-z])"
-)
-
-
-def zh_choice() -> Scorer:
-    """The choice scorer, with Chinese answer phrases read when no letter was found."""
-    base = choice()
-
-    async def score(state: State) -> Score:
-        result = await base(state)
-        if result.outcome == "error" or result.method != "generate" or result.answer:
-            return result
-        assert state.output is not None
-        found = _ZH_LETTER.search(state.output.text)
-        if found is None:
-            return result
-        answer = found.group(1)
-        return Score(float(answer == state.sample.target), answer=answer, method="generate")
-
-    return score
 
 
 @dataclass(frozen=True)
@@ -295,22 +219,9 @@ GSM8K_WRITTEN_SHOTS = (
 )
 
 
-def gsm8k_item(sample: Sample, *, answered: bool) -> str:
-    text = f"Question: {sample.input}\nAnswer:"
-    return f"{text} {sample.metadata['solution']}\n\n" if answered else text
-
-
 def gsm8k_prefix(train: Sequence[Sample]) -> str:
     shots = train[:GSM8K_SHOTS_FROM_TRAIN] if train else GSM8K_WRITTEN_SHOTS
     return "".join(gsm8k_item(shot, answered=True) for shot in shots)
-
-
-def question_prompt(prefixes: Prefixes) -> Solver:
-    async def solve(state: State, generate: Generate) -> State:
-        text = prefixes[""] + gsm8k_item(state.sample, answered=False)
-        return render(state, text.strip() if state.mode == "chat" else text)
-
-    return solve
 
 
 def gsm8k_task(*, few_shot: bool) -> Task:
@@ -356,52 +267,6 @@ def gsm8k_0shot() -> Task:
 
 
 # -- IFEval -------------------------------------------------------------------------------------
-
-
-def instruction_prompt() -> Solver:
-    """The IFEval prompt as the user turn; a raw-completion target gets a minimal frame."""
-
-    async def solve(state: State, generate: Generate) -> State:
-        prompt = state.sample.input
-        if state.mode == "chat":
-            return render(state, prompt)
-        return render(state, f"Instruction: {prompt}\nResponse:")
-
-    return solve
-
-
-def ifeval_followed() -> Scorer:
-    """Prompt-level strict accuracy (IFEval's headline); instruction-level and loose verdicts
-    go in the explanation. A response cut at max_tokens is scored as is, as IFEval does."""
-
-    async def score(state: State) -> Score:
-        failed = error_score(state, "generate")
-        if failed is not None:
-            return failed
-        assert state.output is not None
-        response = state.output.text
-        meta = state.sample.metadata
-        results = check_all(
-            meta["instruction_ids"], meta["kwargs"], response, prompt=state.sample.input
-        )
-        strict = sum(r.strict for r in results)
-        loose = sum(r.loose for r in results)
-        verdicts = ", ".join(
-            f"{r.instruction_id}={'ok' if r.strict else 'loose' if r.loose else 'no'}"
-            for r in results
-        )
-        cut = " (cut at max_tokens)" if state.output.finish_reason == "length" else ""
-        return Score(
-            float(strict == len(results)),
-            answer=response.strip()[:200],
-            explanation=(
-                f"instructions strict {strict}/{len(results)}, loose {loose}/{len(results)}; "
-                f"prompt loose={'ok' if loose == len(results) else 'no'}; {verdicts}{cut}"
-            ),
-            method="generate",
-        )
-
-    return score
 
 
 @register_task("ifeval")

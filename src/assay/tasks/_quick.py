@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from assay.core import GenerateConfig, Sample, Score, Scorer, State, error_score
-from assay.scorers._instructions import check_all
+from assay.core import GenerateConfig, Sample
+from assay.scorers._instructions import instructions_followed
 from assay.scorers._match import choice, numeric_match
+from assay.solvers._choice import MCQ_SHOTS
 from assay.solvers._solvers import generate_step, multiple_choice, prompt_template
-from assay.tasks._items import bundled_mcq_samples, distinct_samples
+from assay.tasks._items import (
+    Problem,
+    ProblemMaker,
+    bundled_mcq_samples,
+    distinct_samples,
+    problem_samples,
+)
 from assay.tasks._task import Task, TaskContext, register_task
 
 # -- arithmetic word problems ---------------------------------------------------------------
-
-Problem = tuple[str, int, str]  # question, answer, worked solution
-ProblemMaker = Callable[[random.Random], Problem]
 
 
 def _buy_more(rng: random.Random) -> Problem:
@@ -95,20 +99,6 @@ _ITEMS = ("apples", "marbles", "stickers", "pencils", "cookies", "stamps", "shel
 _MAKERS: tuple[ProblemMaker, ...] = (_buy_more, _give_away, _boxes, _share, _two_step, _weekly)
 
 
-def problem_samples(
-    task: str, makers: Sequence[ProblemMaker], seed: int, count: int
-) -> list[Sample]:
-    """`count` distinct word problems, the templates in turn, all numbers drawn from `seed`."""
-    rng = random.Random(f"{task}:{seed}")
-
-    def make(index: int) -> Sample:
-        maker = makers[index % len(makers)]
-        question, answer, _ = maker(rng)
-        return Sample(input=question, target=str(answer), metadata={"template": maker.__name__})
-
-    return distinct_samples(count, make)
-
-
 def arithmetic_samples(seed: int, count: int = 1000) -> list[Sample]:
     return problem_samples("arithmetic", _MAKERS, seed, count)
 
@@ -159,18 +149,6 @@ def arithmetic() -> Task:
 
 # -- knowledge multiple choice --------------------------------------------------------------
 
-# One worked example per answer letter, so the prompt itself does not favour a letter.
-_MCQ_SHOT = (
-    "Question: How many legs does a spider have?\nA. Eight\nB. Six\nC. Ten\nD. Four\n"
-    "Answer: A\n\n"
-    "Question: Which colour do you get by mixing blue and yellow?\nA. Purple\nB. Orange\n"
-    "C. Green\nD. Brown\nAnswer: C\n\n"
-    "Question: How many days are there in a week?\nA. Five\nB. Ten\nC. Six\nD. Seven\n"
-    "Answer: D\n\n"
-    "Question: Which animal is known for building dams?\nA. Rabbit\nB. Beaver\nC. Horse\n"
-    "D. Owl\nAnswer: B\n\n"
-)
-
 
 def knowledge_samples(_ctx: TaskContext) -> list[Sample]:
     return bundled_mcq_samples("knowledge_mcq.jsonl")
@@ -183,7 +161,7 @@ def knowledge_mcq() -> Task:
         dimension="knowledge",
         description="Hand-written 4-way general knowledge questions; letter by logprob or text.",
         dataset=knowledge_samples,
-        solvers=(multiple_choice(prefix=_MCQ_SHOT, question_label="Question: "),),
+        solvers=(multiple_choice(prefix=MCQ_SHOTS, question_label="Question: "),),
         scorer=choice(),
         config=GenerateConfig(max_tokens=16, stop=("\n",)),
     )
@@ -343,33 +321,6 @@ def instruction_samples(seed: int, count: int = 200) -> list[Sample]:
         )
 
     return distinct_samples(count, make)
-
-
-def instructions_followed() -> Scorer:
-    """Prompt-level strict accuracy: 1 when every instruction of the prompt is followed."""
-
-    async def score(state: State) -> Score:
-        failed = error_score(state, "generate")
-        if failed is not None:
-            return failed
-        assert state.output is not None
-        ids: Sequence[str] = state.sample.metadata["instruction_ids"]
-        results = check_all(
-            ids,
-            state.sample.metadata["kwargs"],
-            state.output.text.strip(),
-            prompt=state.sample.input,
-        )
-        followed = all(result.strict for result in results)
-        explanation = ", ".join(f"{r.instruction_id}={'ok' if r.strict else 'no'}" for r in results)
-        return Score(
-            float(followed),
-            answer=state.output.text.strip()[:200],
-            explanation=explanation,
-            method="generate",
-        )
-
-    return score
 
 
 @register_task("instructions")
