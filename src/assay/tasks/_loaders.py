@@ -13,14 +13,14 @@ from __future__ import annotations
 import csv
 import gzip
 import importlib
+import io
 import os
 import re
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 from assay._errors import DatasetError
 from assay._files import decode_utf8, jsonl_objects, read_text
@@ -55,11 +55,18 @@ class Row:
 
 def read_jsonl(path: Path) -> list[Row]:
     """Rows of a JSONL file, gzip-compressed when its name ends in .gz (as HumanEval ships)."""
+    text = _data_text(path)
+    return [Row(f"{path}:{number}", record) for number, record in jsonl_objects(path, text)]
+
+
+def _data_text(path: Path) -> str:
+    """A data file's text, gunzipped when its name ends in .gz, without a byte-order mark;
+    unreadable, undecodable or broken gzip files end in one DatasetError line."""
     if path.suffix != ".gz":
         text = read_text(path, "data file", DatasetError)
     else:
         text = decode_utf8(path, _gunzip(path), "data file", DatasetError)
-    return [Row(f"{path}:{number}", record) for number, record in jsonl_objects(path, text)]
+    return text.removeprefix("\ufeff")
 
 
 def _gunzip(path: Path) -> bytes:
@@ -74,44 +81,23 @@ def _gunzip(path: Path) -> bytes:
 def read_csv(path: Path, columns: Sequence[str] | None = None) -> list[Row]:
     """Rows of a CSV file: named by `columns` when it has no header row, else by its header."""
     rows = []
-    with _open(path) as handle:
-        reader = csv.reader(handle)
-        start = 1
-        try:
-            for record in reader:
-                where, start = f"{path}:{start}", reader.line_num + 1
-                if columns is None:
-                    columns = record
-                    continue
-                if len(record) != len(columns):
-                    raise DatasetError(
-                        f"{where}: {len(record)} columns, expected {len(columns)} "
-                        f"({', '.join(c or '<index>' for c in columns)})"
-                    )
-                rows.append(Row(where, dict(zip(columns, record, strict=True))))
-        except csv.Error as exc:
-            raise DatasetError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from None
-    return rows
-
-
-@contextmanager
-def _open(path: Path) -> Iterator[Iterator[str]]:
-    """The lines of a text file (gzip-compressed when it ends in .gz, as HumanEval ships);
-    unreadable or undecodable files end in a DatasetError."""
+    reader = csv.reader(io.StringIO(_data_text(path), newline=""))
+    start = 1
     try:
-        if path.suffix == ".gz":  # closed by the `with` below, like the plain handle
-            handle: IO[str] = gzip.open(path, "rt", encoding="utf-8-sig", newline="")  # noqa: SIM115
-        else:
-            handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
-    with handle:
-        try:
-            yield handle
-        except UnicodeDecodeError:
-            raise DatasetError(f"{path}: not UTF-8 text; use the upstream file") from None
-        except (gzip.BadGzipFile, EOFError, zlib.error):
-            raise DatasetError(f"{path}: not a complete gzip file; use the upstream file") from None
+        for record in reader:
+            where, start = f"{path}:{start}", reader.line_num + 1
+            if columns is None:
+                columns = record
+                continue
+            if len(record) != len(columns):
+                raise DatasetError(
+                    f"{where}: {len(record)} columns, expected {len(columns)} "
+                    f"({', '.join(c or '<index>' for c in columns)})"
+                )
+            rows.append(Row(where, dict(zip(columns, record, strict=True))))
+    except csv.Error as exc:
+        raise DatasetError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from None
+    return rows
 
 
 # -- the hub ----------------------------------------------------------------------------------
