@@ -260,6 +260,10 @@ def test_read_run_orders_every_table(store: Store) -> None:
         ("zeta", "b", 0),
         ("zeta", "b", 1),
     ]
+    # What the engine computes metrics from: the same run, tasks and scores, without the bulk.
+    light = store.read_run(run_id, scores_only=True)
+    assert (light.run, light.tasks, light.scores) == (data.run, data.tasks, data.scores)
+    assert (light.samples, light.requests, light.perf_samples) == ([], [], [])
 
 
 def test_list_runs_oldest_first(store: Store) -> None:

@@ -394,7 +394,7 @@ class Runner:
 
     def _save_metrics(self) -> None:
         """Computed once here, from what the store holds; the report only reads them."""
-        results = task_metrics(self.store.read_run(self.run_id))
+        results = task_metrics(self.store.read_run(self.run_id, scores_only=True))
         self.store.save_metrics(metric_rows(self.run_id, results))
 
     async def _sample(

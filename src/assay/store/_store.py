@@ -201,7 +201,10 @@ class Store:
         with self.engine.begin() as conn:
             self._upsert(conn, schema.metrics, rows, ("run_id", "task", "metric"))
 
-    def read_run(self, run_id: str) -> RunData:
+    def read_run(self, run_id: str, *, scores_only: bool = False) -> RunData:
+        """Everything stored for a run. `scores_only`: the run, its tasks, scores and metrics,
+        with samples, requests and perf samples left empty (what metrics are computed from;
+        the requests are the bulk of a run)."""
         run = self.get_run(run_id)
         if run is None:
             known = ", ".join(r["run_id"] for r in self.list_runs()[-5:]) or "none"
@@ -210,7 +213,9 @@ class Store:
             )
         with self.engine.connect() as conn:
 
-            def rows(table: Table, order: Iterable[str]) -> list[Row]:
+            def rows(table: Table, order: Iterable[str], *, bulk: bool = False) -> list[Row]:
+                if bulk and scores_only:
+                    return []
                 query = select(table).where(table.c.run_id == run_id)
                 query = query.order_by(*(table.c[name] for name in order))
                 return [dict(r._mapping) for r in conn.execute(query)]
@@ -218,10 +223,10 @@ class Store:
             return RunData(
                 run=run,
                 tasks=rows(schema.tasks, ["task"]),
-                samples=rows(schema.samples, ["task", "position"]),
-                requests=rows(schema.requests, ["id"]),
+                samples=rows(schema.samples, ["task", "position"], bulk=True),
+                requests=rows(schema.requests, ["id"], bulk=True),
                 scores=rows(schema.scores, ["task", "sample_id", "epoch"]),
-                perf_samples=rows(schema.perf_samples, ["id"]),
+                perf_samples=rows(schema.perf_samples, ["id"], bulk=True),
                 metrics=rows(schema.metrics, ["task", "metric"]),
             )
 
