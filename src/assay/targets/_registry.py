@@ -119,7 +119,11 @@ _LOADERS: dict[str, Callable[..., Target]] = {"builtin": _builtin, "gguf": _gguf
 
 def generation_overrides(spec: str) -> dict[str, Any]:
     """The `?key=value` options of a target string that change requests (not how it loads)."""
-    return {k: v for k, v in split_overrides(spec)[1].items() if k not in _LOAD_OPTIONS}
+    return _generation(split_overrides(spec)[1])
+
+
+def _generation(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in options.items() if key not in _LOAD_OPTIONS}
 
 
 _KNOWN = {**_OVERRIDES, **_LOAD_OPTIONS}
@@ -180,7 +184,7 @@ class OverridingTarget:
     def __init__(self, inner: Target, overrides: Mapping[str, Any]) -> None:
         self._inner = inner
         self.overrides = dict(overrides)
-        self._generation = {k: v for k, v in overrides.items() if k not in _LOAD_OPTIONS}
+        self._generation = _generation(overrides)
 
     @property
     def spec(self) -> str:
