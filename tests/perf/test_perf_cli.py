@@ -67,7 +67,8 @@ def test_a_malformed_prompts_line_is_one_error_line_naming_file_and_line(tmp_pat
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
-    assert lines == [f"assay: error: {prompts}:2: not valid JSON (Expecting value)"], lines
+    message = f"{prompts}:2: not valid JSON (Expecting value); fix or remove the line"
+    assert lines == [f"assay: error: {message}"], lines
 
 
 def test_asking_for_more_than_the_client_can_send_is_flagged(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ some proxies report as a constant or zero) is noticed and the next source used.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from assay._errors import DatasetError, TargetError
+from assay._files import read_jsonl
 from assay.core import GenerateConfig, Message, Request, Target
 
 # Common short English words: most are one token in every modern tokenizer.
@@ -281,20 +281,10 @@ async def _fitted_prompts(
 def file_workload(path: Path, *, output_tokens: int, ignore_eos: bool = False) -> Workload:
     """Prompts from JSONL: one {"prompt": "..."} (or {"text": ...}) object per line."""
     prompts = []
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read prompts ({exc.strerror})") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        prompt = row.get("prompt", row.get("text")) if isinstance(row, dict) else None
+    for number, row in read_jsonl(path, "prompts file"):
+        prompt = row.get("prompt", row.get("text"))
         if not isinstance(prompt, str):
-            raise DatasetError(f'{path}:{number}: needs a string field "prompt"')
+            raise DatasetError(f'{path}:{number}: needs a string field "prompt"; fix the line')
         prompts.append(prompt)
     if not prompts:
         raise DatasetError(f"{path}: no prompts; write one JSON object per line")
