@@ -36,12 +36,14 @@ async def evaluate_async(
     retry: RetryPolicy | None = None,
     given: frozenset[str] | None = None,
     judge: Target | None = None,
+    rescore: bool = False,
 ) -> EvalResult:
     """Run `spec` into the store and write the reports.
 
     `given` names the spec fields the user set explicitly: when `run_id` already exists, the
     other fields are taken from the stored run, so `--run-id X` alone resumes X as it was.
     `judge` grades tasks scored by an LLM judge, in place of `spec.judge_target`.
+    `rescore`: score the stored run `run_id` again from its stored answers (see `rescore`).
     """
     store = Store(store_url or default_store_url(out_dir))
     try:
@@ -53,7 +55,8 @@ async def evaluate_async(
             progress=progress,
             retry=retry,
             given=given,
-            judge=judge,
+            roles={"judge": judge} if judge is not None else None,
+            rescore=rescore,
         )
         outcome = await runner.run()
         results_path, report_path = await asyncio.to_thread(
@@ -86,6 +89,31 @@ def evaluate(
             progress=progress,
             retry=retry,
             judge=judge,
+        )
+    )
+
+
+def rescore(
+    run_id: str,
+    *,
+    out_dir: Path = Path("assay-results"),
+    store_url: str | None = None,
+    allow_weak_sandbox: bool = False,
+    progress: bool = False,
+) -> EvalResult:
+    """Score the stored run `run_id` again with the tasks' current solvers and scorers over the
+    answers the store holds (sending nothing), replace its scores and metrics, and write the
+    reports. `allow_weak_sandbox` as for `assay run` (consent is given per invocation)."""
+    spec = RunSpec(allow_weak_sandbox=allow_weak_sandbox)
+    return asyncio.run(
+        evaluate_async(
+            spec,
+            out_dir=out_dir,
+            store_url=store_url,
+            run_id=run_id,
+            progress=progress,
+            given=frozenset({"allow_weak_sandbox"}),
+            rescore=True,
         )
     )
 

@@ -41,6 +41,8 @@ class ErrorClass(StrEnum):
     CONTENT_FILTER = "content_filter"
     TRUNCATED = "truncated"
     MALFORMED = "malformed"
+    # `assay rescore`: the store holds no answer for the request (the run stopped before it).
+    NOT_STORED = "not_stored"
 
     @property
     def retryable(self) -> bool:

@@ -36,6 +36,14 @@ StoreOption = Annotated[
     str | None, typer.Option("--store", help="Store URL (default sqlite:///<out>/assay.db).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+WeakSandboxOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-weak-sandbox",
+        help="Run generated code even where Linux namespaces are refused (then it runs as "
+        "your uid behind only a Python socket guard).",
+    ),
+]
 
 
 @app.command()
@@ -66,6 +74,16 @@ def run(
         str | None,
         typer.Option("--judge-target", help="Target that grades LLM-judged tasks (any target)."),
     ] = None,
+    attacker_target: Annotated[
+        str | None,
+        typer.Option("--attacker-target", help="Target that writes attacks for safety tasks."),
+    ] = None,
+    attacker_judge_target: Annotated[
+        str | None,
+        typer.Option(
+            "--attacker-judge-target", help="Target that grades attacks for the attacker."
+        ),
+    ] = None,
     probes: Annotated[
         list[str] | None,
         typer.Option(
@@ -73,14 +91,7 @@ def run(
             help="Extra probe (repeatable): contamination = also score perturbed variants.",
         ),
     ] = None,
-    allow_weak_sandbox: Annotated[
-        bool,
-        typer.Option(
-            "--allow-weak-sandbox",
-            help="Run generated code even where Linux namespaces are refused (then it runs as "
-            "your uid behind only a Python socket guard).",
-        ),
-    ] = False,
+    allow_weak_sandbox: WeakSandboxOption = False,
 ) -> None:
     """Evaluate a target on a suite or tasks; write results.json and report.html."""
     from assay._api import evaluate_async
@@ -94,6 +105,8 @@ def run(
         "limit": limit,
         "data_dir": data_dir,
         "judge_target": judge_target,
+        "attacker_target": attacker_target,
+        "attacker_judge_target": attacker_judge_target,
         "probes": tuple(probes or ()),
         "allow_weak_sandbox": allow_weak_sandbox,
     }
@@ -338,6 +351,24 @@ def _perf_cells(step: dict[str, Any]) -> list[str]:
         num(step["goodput"]),
         "LIMITED" if step["client_limited"] else "ok",
     ]
+
+
+@app.command()
+def rescore(
+    run_id: Annotated[str, typer.Argument(help="The stored run to score again.")],
+    out: OutOption = Path("assay-results"),
+    store: StoreOption = None,
+    allow_weak_sandbox: WeakSandboxOption = False,
+) -> None:
+    """Score a stored run again from its stored answers, sending nothing: the tasks' current
+    solvers and scorers, new scores and metrics in the store, results.json and report.html."""
+    from assay._api import rescore as rescore_run
+
+    result = rescore_run(
+        run_id, out_dir=out, store_url=store, allow_weak_sandbox=allow_weak_sandbox, progress=True
+    )
+    _print_summary(result.results_path)
+    typer.echo(f"report: {result.report_path}")
 
 
 @app.command()

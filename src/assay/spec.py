@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from assay._errors import SpecError
 from assay._files import invalid_field, load_yaml_or_toml
 from assay._redact import redact
+from assay.core import TargetRole
+
+# The spec fields that name a role's target (see `assay.core.TargetRole`).
+ROLE_FIELDS = ("target", "judge_target", "attacker_target", "attacker_judge_target")
 
 
 class RunSpec(BaseModel):
@@ -27,6 +31,10 @@ class RunSpec(BaseModel):
     data_dir: str | None = None
     # The target that grades answers for tasks scored by an LLM judge; kept apart from `target`.
     judge_target: str | None = None
+    # The target that writes attacks for safety tasks that need one, and the one that grades
+    # them for the attacker; each kept apart from `target` like the judge.
+    attacker_target: str | None = None
+    attacker_judge_target: str | None = None
     # Extra checks planned beside the tasks; "contamination" adds perturbed variants of each
     # multiple-choice or math task and reports the paired drop in accuracy.
     probes: tuple[Literal["contamination"], ...] = ()
@@ -34,13 +42,18 @@ class RunSpec(BaseModel):
     # the user's own uid behind only a Python socket guard. Off: such a run is refused up front.
     allow_weak_sandbox: bool = False
 
+    def role_target(self, role: TargetRole) -> str | None:
+        """The target string the run names for a role ("target": the one under test), from
+        the field `<role>_target`; None for a role it names none for."""
+        value = self.target if role == "target" else getattr(self, f"{role}_target")
+        return None if value is None else str(value)
+
     def without_secrets(self) -> RunSpec:
         """The spec as written to the manifest: credentials in target URLs redacted."""
-        judge = self.judge_target
         return self.model_copy(
             update={
-                "target": redact(self.target),
-                "judge_target": None if judge is None else redact(judge),
+                field: None if (value := getattr(self, field)) is None else redact(value)
+                for field in ROLE_FIELDS
             }
         )
 

@@ -73,19 +73,27 @@ def test_judged_run_scores_caches_verdicts_and_resumes_without_asking(tmp_path: 
     assert "judge agreement" in page and f"{agreement['value']:.3f}" in page
     assert all("VERDICT: CORRECT or VERDICT: INCORRECT" in judge_prompt(r) for r in judge.requests)
     assert judge.requests[0].mode == "chat"
-    assert results["manifest"]["judge"] == {"spec": "fake:scripted-judge", "model": "fake"}
+    judge_entry = results["manifest"]["judge"]
+    assert (judge_entry["spec"], judge_entry["model"]) == ("fake:scripted-judge", "fake")
+    assert judge_entry["capabilities"]["chat"] is True
     assert results["manifest"]["spec"]["judge_target"] == "fake:scripted-judge"
     # The target's request figures are its own; the judge's are summarised apart.
     assert (results["requests"]["stored"], results["requests"]["sent"]) == (LIMIT, LIMIT)
     assert results["requests"]["judge"]["stored"] == LIMIT + CHECKS
     assert results["requests"]["judge"]["sent"] == LIMIT + CHECKS
     db = tmp_path / "assay.db"
-    assert query(db, "select task, count(*) from requests group by task order by task") == [
-        ("open_qa", LIMIT),
-        ("open_qa:judge", LIMIT + CHECKS),
+    by_role = "select task, role, count(*) from requests group by task, role order by role"
+    assert query(db, by_role) == [
+        ("open_qa", "judge", LIMIT + CHECKS),
+        ("open_qa", "target", LIMIT),
     ]
+    # The judge's grades of the labelled answers are its own scores of the task.
+    scored = "select role, count(*) from scores where task = 'open_qa' group by role order by role"
+    assert query(db, scored) == [("judge", CHECKS), ("target", LIMIT)]
     explanations = query(
-        db, "select answer, explanation from scores where task = 'open_qa' order by answer"
+        db,
+        "select answer, explanation from scores where task = 'open_qa' and role = 'target' "
+        "order by answer",
     )
     assert [answer for answer, _ in explanations] == ["CORRECT"] * 2 + ["INCORRECT"] * 2
     assert all("judge: Checked." in str(text) for _, text in explanations)
@@ -107,13 +115,15 @@ def test_verdicts_are_cached_under_the_judge_identity(tmp_path: Path) -> None:
     judge = FakeTarget(("VERDICT: CORRECT",), name="fake:VERDICT: CORRECT")
     spec = RunSpec(target="fake", tasks=("open_qa",), limit=2, judge_target=judge.spec)
     evaluate(spec, out_dir=tmp_path, target=FakeTarget(("right answer",)), judge=judge, run_id="k")
-    stored = query(
-        tmp_path / "assay.db", "select cache_key from requests where task like '%:judge'"
-    )
-    expected = {cache_key(judge.spec, judge.model, request, 0) for request in judge.requests}
+    stored = query(tmp_path / "assay.db", "select cache_key from requests where role = 'judge'")
+    expected = {
+        cache_key(judge.spec, judge.model, request, 0, "judge") for request in judge.requests
+    }
     assert {key for (key,) in stored} == expected
-    # The same request sent to the target under test would be a different cache entry.
+    # The same request sent to the target under test would be a different cache entry, and so
+    # would the same request to the same target in another role (each role its own namespace).
     assert cache_key("fake", "fake", judge.requests[0], 0) not in expected
+    assert cache_key(judge.spec, judge.model, judge.requests[0], 0) not in expected
     # A run's verdicts belong to its judge: resuming with another judge is refused.
     other = spec.model_copy(update={"judge_target": "fake:VERDICT: INCORRECT"})
     with pytest.raises(SpecError, match="different judge_target"):
@@ -169,14 +179,15 @@ def test_cli_judge_target_option_reaches_the_run(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     results = json.loads((tmp_path / "cli" / "results.json").read_text())
-    assert results["manifest"]["judge"] == {"spec": "fake:VERDICT: INCORRECT", "model": "fake"}
+    judge_entry = results["manifest"]["judge"]
+    assert (judge_entry["spec"], judge_entry["model"]) == ("fake:VERDICT: INCORRECT", "fake")
     assert (results["tasks"][0]["value"], results["tasks"][0]["n"]) == (0.0, 2)
 
     # `--run-id` alone resumes with the stored judge and re-uses its verdicts.
     resumed = run_assay("run", "--out", str(tmp_path), "--run-id", "cli")
     assert resumed.returncode == 0, resumed.stderr
     db = tmp_path / "assay.db"
-    judged = query(db, "select count(*) from requests where task = 'open_qa:judge'")
+    judged = query(db, "select count(*) from requests where task = 'open_qa' and role = 'judge'")
     assert judged == [(2 + CHECKS,)]
     invocations = json.loads(str(query(db, "select invocations from runs")[0][0]))
     cached = 2 + CHECKS

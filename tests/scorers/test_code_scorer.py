@@ -204,5 +204,8 @@ def test_weak_isolation_is_named_in_the_explanation(monkeypatch: pytest.MonkeyPa
     score = scored(ADD, ADD.target)
     assert score.value == 1.0
     assert score.explanation == "passed [weak isolation: python-guard]"
+    assert score.detail == {"isolation": "python-guard"}  # the fact the report reads
     monkeypatch.undo()
-    assert scored(ADD, ADD.target).explanation == "passed"  # namespaces work on this machine
+    again = scored(ADD, ADD.target)
+    assert again.explanation == "passed"  # namespaces work on this machine
+    assert again.detail == {"isolation": "netns"}

@@ -40,7 +40,7 @@ def state_with(
 ) -> State:
     output = answer if isinstance(answer, Response) else Response(text=answer)
     sample = Sample(input=QUESTION, target=target, metadata=metadata or {})
-    return State(sample=sample, output=output, outputs=(output,), judge=judge)
+    return State(sample=sample, output=output, outputs=(output,), ask={"judge": judge})
 
 
 def score(scorer: Scorer, state: State) -> Score:

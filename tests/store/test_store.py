@@ -479,3 +479,44 @@ def test_store_from_before_a_new_column_gets_it_added(store_url: str) -> None:
     engine = create_engine(store_url)
     assert "tool_calls" in {c["name"] for c in inspect(engine).get_columns("requests")}
     engine.dispose()
+
+
+def test_rows_from_before_roles_read_back_with_their_role(store: Store) -> None:
+    """Older stores kept a judge's rows under "<task>:judge" / "<task>:judge-check" with no
+    role; read_run gives them the role as a field and the task's own name."""
+    run_id = new_id()
+    store.create_run(run_row(run_id))
+    legacy_request = {**request_row(run_id, "s1", "k-judge", "VERDICT: CORRECT"), "task": "t:judge"}
+    legacy_check = {**score_row(run_id, "c1", 1.0), "task": "t:judge-check"}
+    new_request = {**request_row(run_id, "s1", "k-target", "A"), "role": "target"}
+    # One batch per row shape: an executemany takes its columns from the first row.
+    store.write_batch([legacy_request], [legacy_check, score_row(run_id, "s1", 1.0)])
+    store.write_batch([new_request], [{**score_row(run_id, "c2", 0.0), "role": "judge"}])
+
+    data = store.read_run(run_id)
+    assert [(r["task"], r["role"]) for r in data.requests] == [("t", "judge"), ("t", "target")]
+    assert [(s["task"], s["sample_id"], s["role"]) for s in data.scores] == [("t", "s1", "target")]
+    assert sorted((s["task"], s["sample_id"], s["role"]) for s in data.role_scores) == [
+        ("t", "c1", "judge"),
+        ("t", "c2", "judge"),
+    ]
+
+
+def test_load_cache_with_failed_replays_the_newest_answer_of_every_key(store: Store) -> None:
+    run_id = new_id()
+    store.create_run(run_row(run_id))
+    store.write_batch(
+        [
+            request_row(run_id, "s1", "k1", "", error_class="http_5xx"),
+            request_row(run_id, "s2", "k2", "first"),
+            request_row(run_id, "s1", "k1", "recovered"),
+            request_row(run_id, "s3", "k3", "", error_class="timeout"),
+        ],
+        [],
+    )
+    replay = store.load_cache(run_id, failed=True)
+    assert {key: (row["text"], row["error_class"]) for key, row in replay.items()} == {
+        "k1": ("recovered", None),
+        "k2": ("first", None),
+        "k3": ("", "timeout"),
+    }

@@ -3,6 +3,9 @@ per-sample state, scores, the Solver/Scorer/Target protocols, and name look-up f
 """
 
 from assay.core._pipeline import (
+    OUTCOMES,
+    TARGET_ROLES,
+    Ask,
     Generate,
     Judge,
     Outcome,
@@ -11,11 +14,22 @@ from assay.core._pipeline import (
     Scorer,
     Solver,
     State,
+    TargetRole,
     content_id,
     error_score,
     metric_value,
 )
-from assay.core._registry import did_you_mean
+from assay.core._registry import (
+    METRICS,
+    BuildInfo,
+    build_info,
+    did_you_mean,
+    get_factory,
+    registered,
+    scorer,
+    scorer_metrics,
+    solver,
+)
 from assay.core._target import (
     Capabilities,
     GenerateConfig,
@@ -35,6 +49,11 @@ from assay.core._target import (
 )
 
 __all__ = [
+    "METRICS",
+    "OUTCOMES",
+    "TARGET_ROLES",
+    "Ask",
+    "BuildInfo",
     "Capabilities",
     "Generate",
     "GenerateConfig",
@@ -52,14 +71,21 @@ __all__ = [
     "Solver",
     "State",
     "Target",
+    "TargetRole",
     "Timings",
     "TokenLogprob",
     "ToolCall",
     "ToolDef",
     "Usage",
     "UsageSource",
+    "build_info",
     "content_id",
     "did_you_mean",
     "error_score",
+    "get_factory",
     "metric_value",
+    "registered",
+    "scorer",
+    "scorer_metrics",
+    "solver",
 ]

@@ -34,9 +34,16 @@ class Sample:
             )
 
 
-# Asks the run's judge target (never the target under test) one prompt; the engine caches and
-# stores the exchange like any other request.
-Judge = Callable[[str, GenerateConfig], Awaitable[Response]]
+# The run's targets by role: "target" is the model under test; the others serve the tasks that
+# need them ("judge" grades answers, "attacker" writes attacks, "attacker_judge" grades them for
+# the attacker). Each has its own executor, concurrency limit, cache namespace and counters.
+TargetRole = Literal["target", "judge", "attacker", "attacker_judge"]
+TARGET_ROLES: tuple[TargetRole, ...] = ("target", "judge", "attacker", "attacker_judge")
+
+# Asks one of the run's role targets (never the target under test) one prompt; the engine caches
+# and stores the exchange like any other request, under that role.
+Ask = Callable[[str, GenerateConfig], Awaitable[Response]]
+Judge = Ask
 
 
 @dataclass(frozen=True)
@@ -52,11 +59,16 @@ class State:
     config: GenerateConfig = field(default_factory=GenerateConfig)
     output: Response | None = None
     outputs: tuple[Response, ...] = ()
-    # Set by the engine for tasks that declare `needs_judge`; None otherwise.
-    judge: Judge | None = field(default=None, compare=False, repr=False)
+    # Set by the engine: one `Ask` per role target the task needs (`Task.roles`).
+    ask: Mapping[TargetRole, Ask] = field(default_factory=dict, compare=False, repr=False)
     # Set by the engine for tasks that declare `needs_sandbox`, from the run's explicit choice:
     # generated code may run where namespaces are refused (behind only a Python socket guard).
     allow_weak_sandbox: bool = False
+
+    @property
+    def judge(self) -> Ask | None:
+        """The run's judge, for tasks that need one (`needs_judge`); None otherwise."""
+        return self.ask.get("judge")
 
     def with_output(self, response: Response) -> State:
         messages = self.messages
@@ -72,15 +84,20 @@ class State:
 # the cut program failed). It enters the metric as 0.0 and is counted apart, so the cut share
 # shows beside the metric; only an "error" (the request failed: timeout, HTTP status, broken
 # stream, content filter, malformed) stays out of the metric.
-Outcome = Literal["scored", "truncated", "error"]
+# "refused" / "complied": a safety scorer's verdict on a harmful request (the model declined /
+# did what was asked); both enter the metric with the value the scorer gives.
+Outcome = Literal["scored", "truncated", "refused", "complied", "error"]
+OUTCOMES: tuple[Outcome, ...] = ("scored", "truncated", "refused", "complied", "error")
 
 
 @dataclass(frozen=True)
 class Score:
-    """A scorer's verdict. "scored" and "truncated" enter the metric, "error" is counted apart.
+    """A scorer's verdict. Every outcome but "error" enters the metric; errors are counted apart.
 
     A scorer returns "truncated" only where 0.0 is the metric's wrong answer; one whose metric
     has no natural zero (a judge's grade) scores the cut output as it stands instead.
+    `detail` holds typed facts about how the score came about (a code score's sandbox
+    `isolation`), stored with the score as JSON.
     """
 
     value: float | None
@@ -89,17 +106,18 @@ class Score:
     error_class: str | None = None
     explanation: str = ""
     method: str = "generate"
+    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 def metric_value(outcome: str, value: float | None) -> float | None:
-    """What a stored score adds to its task's metric: its value when scored, 0.0 when the answer
-    was cut (stores written before cut answers counted kept None there), None for an error.
+    """What a stored score adds to its task's metric: 0.0 when the answer was cut (stores
+    written before cut answers counted kept None there), None for an error, else its value.
     The one definition results.json, pass@k, roll-ups and `assay compare` share."""
     if outcome == "truncated":
         return 0.0
-    if outcome == "scored":
-        return value
-    return None
+    if outcome == "error":
+        return None
+    return value
 
 
 Generate = Callable[[State], Awaitable[State]]

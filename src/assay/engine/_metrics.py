@@ -10,14 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from assay.core import metric_value
-from assay.scorers._code import weak_isolation
 from assay.stats import mean_ci, pass_at_k
 from assay.store._store import Row, RunData
-
-# A judge's requests are stored under "<task>:judge", apart from the target's; its agreement
-# with human labels under "<task>:judge-check".
-JUDGE_SUFFIX = ":judge"
-JUDGE_CHECK_SUFFIX = ":judge-check"
 
 # The columns of a metrics row; the rest of a task's result is kept in its `detail`.
 _COLUMNS = ("task", "metric", "value", "ci95", "n", "errors")
@@ -36,6 +30,11 @@ def task_metrics(data: RunData) -> list[dict[str, Any]]:
     by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in data.scores:
         by_task[row["task"]].append(row)
+    # The judge's grades of each task's human-labelled answers (1.0: it gave the human score).
+    judge_checks: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in data.role_scores:
+        if row["role"] == "judge":
+            judge_checks[row["task"]].append(row)
     results = []
     for task in data.tasks:
         rows = by_task.get(task["task"], [])
@@ -64,13 +63,22 @@ def task_metrics(data: RunData) -> list[dict[str, Any]]:
                 "samples_planned": task["n_samples"],
             }
         )
-        if task["metric"].startswith("pass@"):
+        # A safety scorer's verdicts on harmful requests, beside the metric they feed.
+        verdicts = Counter(r["outcome"] for r in rows if r["outcome"] in ("refused", "complied"))
+        if verdicts:
+            results[-1]["refused"] = verdicts["refused"]
+            results[-1]["complied"] = verdicts["complied"]
+        if "pass_at_k" in task["info"].get("metrics", ()):  # the scorer declares it
             epochs = int(data.run["manifest"].get("spec", {}).get("epochs", 1))
             results[-1]["pass_at_k"] = pass_at_k_results(rows, epochs)
-        checks = by_task.get(task["task"] + JUDGE_CHECK_SUFFIX)
+        checks = judge_checks.get(task["task"])
         if checks:
             results[-1]["judge_agreement"] = judge_agreement(checks)
-        weak = Counter(mode for r in rows if (mode := weak_isolation(r["explanation"])))
+        weak = Counter(
+            mode
+            for r in rows
+            if (mode := (r.get("detail") or {}).get("isolation")) and mode != "netns"
+        )
         if weak:
             # Code that ran without network namespaces: a score to trust less, said up front.
             results[-1]["sandbox_weak_isolation"] = dict(weak)

@@ -7,20 +7,22 @@ re-run sends only what is missing and re-scoring sends nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assay._errors import SpecError
+from assay._errors import ErrorClass, SpecError
 from assay._redact import redact, redacted
 from assay._version import __version__
 from assay.core import (
+    TARGET_ROLES,
+    Ask,
     GenerateConfig,
-    Judge,
     Message,
     Mode,
     Request,
@@ -29,16 +31,20 @@ from assay.core import (
     Score,
     State,
     Target,
+    TargetRole,
     Timings,
     TokenLogprob,
     ToolCall,
     Usage,
+    build_info,
     content_id,
+    scorer_metrics,
 )
 from assay.engine._cache import cache_key
 from assay.engine._executor import Executor, RetryPolicy
-from assay.engine._metrics import JUDGE_CHECK_SUFFIX, JUDGE_SUFFIX, metric_rows, task_metrics
+from assay.engine._metrics import metric_rows, task_metrics
 from assay.engine._progress import RunProgress
+from assay.engine._rescore import stored_target
 from assay.engine._writer import BatchWriter
 from assay.sandbox import namespaces_refused, weak_sandbox_refusal
 from assay.spec import RunSpec
@@ -71,6 +77,30 @@ class Counters:
     cached: int = 0
     sent: int = 0
     errors: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class RoleTarget:
+    """One of the run's targets in its role: its own executor (so its own concurrency limit and
+    retries), cache namespace and counters; its requests are stored with the role."""
+
+    role: TargetRole
+    target: Target
+    executor: Executor
+    counters: Counters = field(default_factory=Counters)
+
+    def cache_key(self, request: Request, epoch: int) -> str:
+        return cache_key(self.target.spec, self.target.model, request, epoch, self.role)
+
+    def summary(self) -> dict[str, Any]:
+        """An invocation's figures for a role besides the target under test."""
+        counters = self.counters
+        return {
+            "requests": counters.needed,
+            "cached": counters.cached,
+            "sent": counters.sent,
+            "errors": dict(counters.errors),
+        }
 
 
 @dataclass(frozen=True)
@@ -135,7 +165,8 @@ def _unredacted(target: str, option: str) -> str:
 
 
 class Runner:
-    """One invocation of one run against one target."""
+    """One invocation of one run against its targets: the one under test and the role targets
+    (judge, attacker...) its tasks need."""
 
     def __init__(
         self,
@@ -147,33 +178,41 @@ class Runner:
         progress: bool = True,
         retry: RetryPolicy | None = None,
         given: frozenset[str] | None = None,
-        judge: Target | None = None,
+        roles: Mapping[TargetRole, Target] | None = None,
+        rescore: bool = False,
     ) -> None:
         self.spec = spec
         self.store = store
         self.run_id = run_id
-        self._target = target
-        # Grades answers for tasks with needs_judge; never the target under test's object.
-        self._judge = judge
-        self._judge_executor: Executor | None = None
+        # Target objects given in place of the spec's strings, by role.
+        self._given_targets: dict[TargetRole, Target] = dict(roles or {})
+        if target is not None:
+            self._given_targets["target"] = target
         # Spec fields the user set; when resuming, the others come from the stored run.
         self._given = given
         self.show_progress = progress
         self.retry = retry
-        self.counters = Counters()
-        # Requests to the judge, counted apart so the target's own figures stay its own.
-        self.judge_counters = Counters()
+        # Score the stored run again from its stored answers (engine/_rescore), sending nothing.
+        self.rescore = rescore
+        self._existing: dict[str, Any] | None = None
+        # The roles this invocation uses, resolved in run(): "target" always, others as needed.
+        self.roles: dict[TargetRole, RoleTarget] = {}
         self._cache: dict[str, dict[str, Any]] = {}
         # How generated code runs in this invocation (None: no task runs code).
         self._sandbox: dict[str, Any] | None = None
 
     @property
     def target(self) -> Target:
-        assert self._target is not None, "resolved at the start of run()"
-        return self._target
+        return self.roles["target"].target
+
+    @property
+    def counters(self) -> Counters:
+        return self.roles["target"].counters
 
     async def run(self) -> RunOutcome:
-        existing = await asyncio.to_thread(self.store.get_run, self.run_id)
+        existing = self._existing = await asyncio.to_thread(self.store.get_run, self.run_id)
+        if existing is None and self.rescore:
+            raise SpecError(f"run {self.run_id!r} is not in the store: nothing to rescore")
         if existing is not None:
             if self._given is not None:
                 stored = RunSpec.model_validate(existing["manifest"]["spec"])
@@ -181,47 +220,55 @@ class Runner:
                     update={name: getattr(self.spec, name) for name in self._given}
                 )
             self._check_resumable(existing)
-        if self._target is None:
-            self._target = resolve_target(_unredacted(self.spec.target, "--target"))
         planned = plan_tasks(self.spec)
-        self._resolve_judge(planned)
+        self._resolve_roles(planned)
         await self._check_sandbox(planned)
-        plan_probes(
-            self.target,
-            tools=any(item.task.needs_tools for item in planned),
-            continuation=any(item.task.needs_continuation for item in planned),
-        )
-        if self._judge is not None:  # a judge generates verdicts: it is offered no tools
-            plan_probes(self._judge, tools=False, continuation=False)
-        try:
-            # Inside the try: a target that fails to start still releases what it opened.
-            await self.target.start()
-            if self._judge is not None:
-                await self._judge.start()
+        for role in self.roles.values():
+            is_target = role.role == "target"  # other roles generate text: no tools offered
+            plan_probes(
+                role.target,
+                tools=is_target and any(item.task.needs_tools for item in planned),
+                continuation=is_target and any(item.task.needs_continuation for item in planned),
+            )
+        async with contextlib.AsyncExitStack() as started:
+            for role in self.roles.values():
+                # Registered before starting: a target that fails to start still releases
+                # what it opened, and every started one is closed.
+                started.push_async_callback(role.target.close)
+                await role.target.start()
             await asyncio.to_thread(self._record_plan, planned, existing)
-            self._cache = await asyncio.to_thread(self.store.load_cache, self.run_id)
+            self._cache = await asyncio.to_thread(
+                self.store.load_cache, self.run_id, failed=self.rescore
+            )
             await self._execute(planned)
-        finally:
-            try:
-                await self.target.close()
-            finally:
-                if self._judge is not None:
-                    await self._judge.close()
-        return RunOutcome(
-            self.run_id, self.counters.needed, self.counters.cached, self.counters.sent
-        )
+        counters = self.counters
+        return RunOutcome(self.run_id, counters.needed, counters.cached, counters.sent)
 
-    def _resolve_judge(self, planned: Sequence[PlannedTask]) -> None:
-        """Fails before anything starts when a task needs a judge and the run names none."""
-        judged = [item.task.name for item in planned if item.task.needs_judge]
-        if not judged:
-            self._judge = None  # a judge no task asks would only cost a start-up
-            return
-        if self._judge is None:
-            if self.spec.judge_target is None:
-                raise SpecError(f"task {judged[0]} needs a judge: pass --judge-target SPEC")
-            self._judge = resolve_target(_unredacted(self.spec.judge_target, "--judge-target"))
-        self._judge_executor = Executor(self._judge, self.spec.concurrency, self.retry)
+    def _resolve_roles(self, planned: Sequence[PlannedTask]) -> None:
+        """The target under test, and each role target a planned task needs; fails before
+        anything starts when a task needs a role the run names no target for. A role no task
+        needs is not resolved (it would only cost a start-up)."""
+        for name in TARGET_ROLES:
+            needing = [item.task.name for item in planned if name in item.task.roles]
+            if name != "target" and not needing:
+                continue
+            target = self._given_targets.get(name)
+            if self.rescore and self._existing is not None:
+                target = stored_target(self._existing, name)
+                if target is None:
+                    raise SpecError(f"task {needing[0]} needs a {name}; run {self.run_id} had none")
+            if target is None:
+                option = "--target" if name == "target" else f"--{name.replace('_', '-')}-target"
+                given = self.spec.role_target(name)
+                if given is None:
+                    described = name.replace("_", " ")
+                    article = "an" if described[0] in "aeiou" else "a"
+                    raise SpecError(
+                        f"task {needing[0]} needs {article} {described}: pass {option} SPEC"
+                    )
+                target = resolve_target(_unredacted(given, option))
+            executor = Executor(target, self.spec.concurrency, self.retry)
+            self.roles[name] = RoleTarget(name, target, executor)
 
     async def _check_sandbox(self, planned: Sequence[PlannedTask]) -> None:
         """Before any request: a task that runs generated code needs the namespace sandbox,
@@ -283,6 +330,11 @@ class Runner:
                         "weight": item.weight,
                         "description": task.description,
                         "config": task.config.as_dict(),
+                        # How the task prompts and scores, as their factories were called, and
+                        # the metrics its scores feed.
+                        "solvers": [_built(solver) for solver in task.solvers],
+                        "scorer": _built(task.scorer),
+                        "metrics": list(scorer_metrics(task.scorer)),
                         **({"probe_of": item.probe_of} if item.probe_of else {}),
                     },
                 },
@@ -313,9 +365,18 @@ class Runner:
         return {
             # Keys come from the environment; credentials in a target's URL are redacted.
             "spec": self.spec.without_secrets().model_dump(mode="json"),
-            "judge": {"spec": redact(self._judge.spec), "model": self._judge.model}
-            if self._judge is not None
-            else None,
+            # The role targets besides the one under test (None: not used by this run).
+            **{
+                name: {
+                    "spec": redact(role.target.spec),
+                    "model": role.target.model,
+                    "capabilities": role.target.capabilities.model_dump(),
+                }
+                if (role := self.roles.get(name)) is not None
+                else None
+                for name in TARGET_ROLES
+                if name != "target"
+            },
             "sandbox": self._sandbox,
             "seed": self.spec.seed,
             "assay_version": __version__,
@@ -336,7 +397,7 @@ class Runner:
     # -- the pipeline ------------------------------------------------------------------------
 
     async def _execute(self, planned: Sequence[PlannedTask]) -> None:
-        executor = Executor(self.target, self.spec.concurrency, self.retry)
+        target = self.roles["target"]
         writer = BatchWriter(self.store)
         writer.start()
         work = [
@@ -346,7 +407,7 @@ class Runner:
             for epoch in range(self.spec.epochs)
         ]
         # Enough coroutines in flight to keep the target busy, not one per sample.
-        slots = asyncio.Semaphore(max(1, executor.limit.maximum * 2))
+        slots = asyncio.Semaphore(max(1, target.executor.limit.maximum * 2))
         status = "interrupted"
         started = utcnow()
         try:
@@ -354,7 +415,7 @@ class Runner:
 
                 async def one(task: Task, sample: Sample, epoch: int) -> None:
                     async with slots:
-                        score = await self._sample(task, sample, epoch, executor, writer)
+                        score = await self._sample(task, sample, epoch, writer)
                     progress.advance(error=score.outcome == "error")
 
                 await asyncio.gather(*(one(*item) for item in work))
@@ -362,26 +423,21 @@ class Runner:
             status = "complete"
         finally:
             await writer.close()
-            counters = self.counters
-            invocation = {
+            counters = target.counters
+            invocation: dict[str, Any] = {
                 "started": started.isoformat(),
                 "finished": utcnow().isoformat(),
                 "status": status,
                 "requests": counters.needed,
                 "cached": counters.cached,
                 "sent": counters.sent,
-                "attempts": executor.sent,
-                "failed_attempts": dict(executor.failed_attempts),
+                "attempts": target.executor.sent,
+                "failed_attempts": dict(target.executor.failed_attempts),
+                **({"rescore": True} if self.rescore else {}),
                 **({"sandbox": self._sandbox} if self._sandbox else {}),
+                # The other roles' figures apart, so the target's own stay its own.
+                **{name: role.summary() for name, role in self.roles.items() if name != "target"},
             }
-            if self._judge_executor is not None:
-                judged = self.judge_counters
-                invocation["judge"] = {
-                    "requests": judged.needed,
-                    "cached": judged.cached,
-                    "sent": judged.sent,
-                    "errors": dict(judged.errors),
-                }
             existing = await asyncio.to_thread(self.store.get_run, self.run_id)
             history = list(existing["invocations"]) if existing else []
             await asyncio.to_thread(
@@ -397,9 +453,7 @@ class Runner:
         results = task_metrics(self.store.read_run(self.run_id, scores_only=True))
         self.store.save_metrics(metric_rows(self.run_id, results))
 
-    async def _sample(
-        self, task: Task, sample: Sample, epoch: int, executor: Executor, writer: BatchWriter
-    ) -> Score:
+    async def _sample(self, task: Task, sample: Sample, epoch: int, writer: BatchWriter) -> Score:
         capabilities = self.target.capabilities
         mode = task.mode
         if mode == "auto":
@@ -410,7 +464,7 @@ class Runner:
             mode=mode,
             capabilities=capabilities,
             config=replace(task.config, seed=task.config.seed or self.spec.seed),
-            judge=self._judge_for(task, sample.id, epoch, writer) if task.needs_judge else None,
+            ask={role: self._ask(role, task.name, sample.id, epoch, writer) for role in task.roles},
             allow_weak_sandbox=task.needs_sandbox and self.spec.allow_weak_sandbox,
         )
 
@@ -423,57 +477,40 @@ class Runner:
                 sample_id=sample.id,
                 sample_input=sample.input,
             )
-            response = await self._respond(request, task.name, sample.id, epoch, executor, writer)
+            response = await self._respond("target", request, task.name, sample.id, epoch, writer)
             return current.with_output(response)
 
         for solver in task.solvers:
             state = await solver(state, generate)
         score = await task.scorer(state)
         writer.add_score(
-            {
-                "run_id": self.run_id,
-                "task": task.name,
-                "sample_id": sample.id,
-                "epoch": epoch,
-                "value": score.value,
-                "answer": score.answer,
-                "outcome": score.outcome,
-                "error_class": score.error_class,
-                "explanation": score.explanation,
-                "method": score.method,
-                "output": state.output.text if state.output else "",
-            }
+            score_row(self.run_id, task.name, sample.id, epoch, score, state.output, "target")
         )
         return score
 
     async def _check_judge(self, planned: Sequence[PlannedTask], writer: BatchWriter) -> None:
         """The judge grades each judged task's human-labelled answers with the task's own
-        scorer; agreement with the human score is stored like scores, under
-        `<task>:judge-check`, and reported beside the task (requests cached like any other)."""
-        if self._judge is None:
+        scorer; its agreement with the human score is stored as the judge's scores of the task
+        (role "judge"), and reported beside the task (requests cached like any other)."""
+        if "judge" not in self.roles:
             return
 
         async def one(task: Task, check: JudgeCheck) -> None:
             check_id = content_id(check.sample.id, check.answer)
+            answered = Response(text=check.answer)
             state = State(
-                sample=check.sample, judge=self._judge_for(task, check_id, 0, writer)
-            ).with_output(Response(text=check.answer))
+                sample=check.sample,
+                ask={"judge": self._ask("judge", task.name, check_id, 0, writer)},
+            ).with_output(answered)
             score = await task.scorer(state)
             agreed = score.value == check.human_score if score.outcome == "scored" else None
+            graded = replace(
+                score,
+                value=None if agreed is None else float(agreed),
+                explanation=f"human score {check.human_score}; {score.explanation}",
+            )
             writer.add_score(
-                {
-                    "run_id": self.run_id,
-                    "task": task.name + JUDGE_CHECK_SUFFIX,
-                    "sample_id": check_id,
-                    "epoch": 0,
-                    "value": None if agreed is None else float(agreed),
-                    "answer": score.answer,
-                    "outcome": score.outcome,
-                    "error_class": score.error_class,
-                    "explanation": f"human score {check.human_score}; {score.explanation}",
-                    "method": score.method,
-                    "output": check.answer,
-                }
+                score_row(self.run_id, task.name, check_id, 0, graded, answered, "judge")
             )
 
         checks = [
@@ -484,52 +521,76 @@ class Runner:
         ]
         await asyncio.gather(*(one(task, check) for task, check in checks))
 
-    def _judge_for(self, task: Task, sample_id: str, epoch: int, writer: BatchWriter) -> Judge:
-        judge, executor = self._judge, self._judge_executor
-        assert judge is not None and executor is not None, "resolved in run()"
+    def _ask(
+        self, role: TargetRole, task: str, sample_id: str, epoch: int, writer: BatchWriter
+    ) -> Ask:
+        """One prompt to a role target, as chat when it offers chat; stored under the task with
+        the role and cached in the role's namespace, so a resumed run re-uses the answers."""
+        target = self.roles[role].target
 
         async def ask(prompt: str, config: GenerateConfig) -> Response:
-            mode: Mode = "chat" if judge.capabilities.chat else "completion"
+            mode: Mode = "chat" if target.capabilities.chat else "completion"
             messages = (Message("user", prompt),) if mode == "chat" else ()
             request = Request(mode=mode, config=config, prompt=prompt, messages=messages)
-            # Stored under "<task>:judge" and cached under the judge's identity, so a resumed
-            # run re-uses verdicts instead of asking again.
-            return await self._respond(
-                request, task.name + JUDGE_SUFFIX, sample_id, epoch, executor, writer, judge=judge
-            )
+            return await self._respond(role, request, task, sample_id, epoch, writer)
 
         return ask
 
     async def _respond(
         self,
+        role: TargetRole,
         request: Request,
         task: str,
         sample_id: str,
         epoch: int,
-        executor: Executor,
         writer: BatchWriter,
-        *,
-        judge: Target | None = None,
     ) -> Response:
-        target = judge if judge is not None else self.target
-        counters = self.counters if judge is None else self.judge_counters
-        key = cache_key(target.spec, target.model, request, epoch)
+        asked = self.roles[role]
+        key = asked.cache_key(request, epoch)
+        counters = asked.counters
         counters.needed += 1
         hit = self._cache.get(key)
         if hit is not None:
             counters.cached += 1
             return response_from_row(hit)
-        response, attempt_errors = await executor.submit(request)
+        response, attempt_errors = await asked.executor.submit(request)
         counters.sent += 1  # counted once answered, so an interrupt does not overcount
         if response.error is not None:
             counters.errors[str(response.error)] += 1
         row = request_row(
-            self.run_id, task, sample_id, epoch, key, request, response, dict(attempt_errors)
+            self.run_id, task, sample_id, epoch, key, request, response, dict(attempt_errors), role
         )
         writer.add_request(row)
         if response.error is None:
             self._cache[key] = row
         return response
+
+
+def score_row(
+    run_id: str,
+    task: str,
+    sample_id: str,
+    epoch: int,
+    score: Score,
+    output: Response | None,
+    role: TargetRole,
+) -> dict[str, Any]:
+    """The store's row for one score: whose it is (`role`), the verdict and the output scored."""
+    return {
+        "run_id": run_id,
+        "task": task,
+        "sample_id": sample_id,
+        "epoch": epoch,
+        "role": role,
+        "value": score.value,
+        "answer": score.answer,
+        "outcome": score.outcome,
+        "error_class": score.error_class,
+        "explanation": score.explanation,
+        "method": score.method,
+        "output": output.text if output else "",
+        "detail": dict(score.detail) or None,
+    }
 
 
 def request_row(
@@ -541,6 +602,7 @@ def request_row(
     request: Request,
     response: Response,
     attempt_errors: dict[str, int],
+    role: TargetRole,
 ) -> dict[str, Any]:
     timings = response.timings
     return {
@@ -548,6 +610,7 @@ def request_row(
         "task": task,
         "sample_id": sample_id,
         "epoch": epoch,
+        "role": role,
         "cache_key": key,
         "payload": request.payload(),
         "text": response.text,
@@ -596,7 +659,24 @@ def response_from_row(row: dict[str, Any]) -> Response:
         http_status=row["http_status"],
         attempts=row["attempts"],
         cached=True,
+        # A failed response is replayed only by `assay rescore` (the cache skips them).
+        error=_error_class(row["error_class"]),
+        error_detail=row["error_detail"],
     )
+
+
+def _error_class(stored: str | None) -> ErrorClass | None:
+    if stored is None:
+        return None
+    try:
+        return ErrorClass(stored)
+    except ValueError:  # a class a later assay wrote
+        return ErrorClass.MALFORMED
+
+
+def _built(part: object) -> dict[str, Any] | None:
+    info = build_info(part)
+    return info.as_dict() if info is not None else None
 
 
 def _load_settings(target: Target) -> dict[str, Any] | None:

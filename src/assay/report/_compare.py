@@ -266,6 +266,8 @@ def _first_prompts(data: RunData) -> dict[str, dict[SampleKey, str]]:
     """
     prompts: dict[str, dict[SampleKey, str]] = defaultdict(dict)
     for row in sorted(data.requests, key=lambda r: r["id"]):
+        if row["role"] != "target":
+            continue
         payload = row["payload"] or {}
         rendered = {key: payload.get(key) for key in ("mode", "messages", "prompt")}
         digest = hashlib.sha256(json.dumps(rendered, sort_keys=True).encode()).hexdigest()

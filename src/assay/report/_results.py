@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from assay.engine._metrics import JUDGE_SUFFIX, stored_results, task_metrics
+from assay.core import TARGET_ROLES
 from assay.engine._metrics import clean as _clean
 from assay.engine._metrics import counted as _counted
+from assay.engine._metrics import stored_results, task_metrics
 from assay.perf._metrics import request_series
 from assay.stats import paired_bootstrap_diff, percentiles, weighted_rollup
 from assay.store._store import RunData
@@ -151,10 +152,6 @@ def contamination_results(data: RunData) -> dict[str, Any]:
     return out
 
 
-def _is_judge(row: dict[str, Any]) -> bool:
-    return str(row["task"]).endswith(JUDGE_SUFFIX)
-
-
 def _request_counts(rows: list[dict[str, Any]], counters: dict[str, Any]) -> dict[str, Any]:
     succeeded = {r["cache_key"] for r in rows if not r["error_class"]}
     errors = Counter(
@@ -174,21 +171,24 @@ def _request_counts(rows: list[dict[str, Any]], counters: dict[str, Any]) -> dic
 
 
 def request_summary(data: RunData) -> dict[str, Any]:
-    """The target's requests; a judge's requests are summarised apart under `judge`."""
+    """The target's requests; each other role's (a judge's...) are summarised apart under the
+    role's name."""
     invocations = data.run["invocations"] or [{}]
     last = invocations[-1]
-    target_rows = [r for r in data.requests if not _is_judge(r)]
-    summary = _request_counts(target_rows, last)
+    by_role: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in data.requests:
+        by_role[row["role"]].append(row)
+    summary = _request_counts(by_role["target"], last)
     summary["invocations"] = len(data.run["invocations"] or [])
-    judge_rows = [r for r in data.requests if _is_judge(r)]
-    if judge_rows or last.get("judge"):
-        summary["judge"] = _request_counts(judge_rows, last.get("judge") or {})
+    for role in TARGET_ROLES[1:]:
+        if by_role.get(role) or last.get(role):
+            summary[role] = _request_counts(by_role[role], last.get(role) or {})
     return summary
 
 
 def serving_summary(data: RunData) -> dict[str, Any]:
     """Latency of the target under test only (judge calls go to another service)."""
-    series = request_series([r for r in data.requests if not _is_judge(r)])
+    series = request_series([r for r in data.requests if r["role"] == "target"])
     return {name: percentiles(values) for name, values in series.items()}
 
 

@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Sequence
 
 from assay._errors import ScorerError
-from assay.core import Score, Scorer, State, error_score
+from assay.core import Score, Scorer, State, error_score, scorer
 from assay.sandbox import SandboxError, SandboxLimits, SandboxResult, run_python
 
 # Stop sequences of the Codex paper (Chen et al. 2021): the function body ends at the next
@@ -82,6 +82,7 @@ def _slots(limit: int | None) -> asyncio.Semaphore:
     return by_size.setdefault(size, asyncio.Semaphore(size))
 
 
+@scorer(metrics=("mean", "pass_at_k"))
 def code_execution(
     *,
     timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -130,28 +131,20 @@ def code_execution(
         if cut:
             reason += " (output cut at max_tokens)"
         if result.network_isolation != "netns":
-            # Namespaces were refused here: the code ran with only Python's socket guard.
-            reason += f" [{WEAK_ISOLATION}: {result.network_isolation}]"
+            # Namespaces were refused here: said to the reader; the report reads `detail`.
+            reason += f" [weak isolation: {result.network_isolation}]"
         return Score(
             float(passed),
             answer=code[:_ANSWER_CHARS],
             outcome="truncated" if cut else "scored",
             explanation=reason,
             method=METHOD,
+            # "netns", or the weaker mode the code ran under where namespaces were refused
+            # (e.g. "python-guard"): the report warns from this field.
+            detail={"isolation": result.network_isolation},
         )
 
     return score
-
-
-WEAK_ISOLATION = "weak isolation"
-_WEAK = re.compile(rf"\[{WEAK_ISOLATION}: ([\w-]+)\]")
-
-
-def weak_isolation(explanation: str | None) -> str | None:
-    """The sandbox mode a code score's explanation names when it was weaker than network
-    namespaces (e.g. "python-guard"), else None."""
-    found = _WEAK.search(explanation or "")
-    return found.group(1) if found else None
 
 
 def generated_code(text: str, mode: str, entry_point: str) -> str:

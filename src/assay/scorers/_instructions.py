@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from assay.core import Score, Scorer, State, error_score
+from assay.core import Score, Scorer, State, error_score, scorer
 
 __all__ = [
     "INSTRUCTION_IDS",
@@ -597,6 +597,7 @@ def check_all(
 # --- scorers ----------------------------------------------------------------------
 
 
+@scorer()
 def instructions_followed() -> Scorer:
     """Prompt-level strict accuracy: 1 when every instruction of the prompt is followed."""
 
@@ -624,6 +625,7 @@ def instructions_followed() -> Scorer:
     return score
 
 
+@scorer()
 def ifeval_followed() -> Scorer:
     """Prompt-level strict accuracy (IFEval's headline); instruction-level and loose verdicts
     go in the explanation. A response cut at max_tokens is scored as is, as IFEval does."""

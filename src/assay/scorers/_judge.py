@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assay._errors import ScorerError
-from assay.core import GenerateConfig, Judge, Response, Score, Scorer, State, error_score
+from assay.core import GenerateConfig, Judge, Response, Score, Scorer, State, error_score, scorer
 
 METHOD = "judge"
 # Greedy and long enough for a short justification before the verdict line.
@@ -58,6 +58,7 @@ def parse_verdict(text: str, options: tuple[str, ...]) -> str | None:
 # -- pointwise ----------------------------------------------------------------------------------
 
 
+@scorer()
 def rubric_judge(
     rubric: str, *, scale: Scale = (1, 5), config: GenerateConfig = JUDGE_CONFIG
 ) -> Scorer:
@@ -133,6 +134,7 @@ class _Ask:
     result: PairResult
 
 
+@scorer()
 def pairwise_judge(
     criteria: str = _DEFAULT_CRITERIA,
     *,

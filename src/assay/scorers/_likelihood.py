@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from assay.core import Response, Sample, Score, Scorer, State, error_score
+from assay.core import Response, Sample, Score, Scorer, State, error_score, scorer
 from assay.scorers._match import extract_letter, truncated
 from assay.solvers._likelihood import CHOICE_LETTERS, can_score_likelihoods, shuffled_order
 
@@ -66,6 +66,7 @@ def _explain(sample: Sample, logprobs: Sequence[float]) -> str:
     )
 
 
+@scorer()
 def mc1_score() -> Scorer:
     async def score(state: State) -> Score:
         sample = state.sample
@@ -108,6 +109,7 @@ def _lettered_score(state: State) -> Score:
     )
 
 
+@scorer()
 def mc2_score() -> Scorer:
     async def score(state: State) -> Score:
         found = choice_logprobs(state)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from assay.core import Score, Scorer, State, TokenLogprob, error_score
+from assay.core import Score, Scorer, State, TokenLogprob, error_score, scorer
 from assay.solvers._solvers import LETTERS
 
 # A comma groups thousands only before exactly three digits, so "1,2,3" is three numbers.
@@ -77,6 +77,7 @@ def unanswered(state: State, method: str, *, explanation: str = "no answer found
     return Score(0.0, answer=None, explanation=explanation, method=method)
 
 
+@scorer()
 def numeric_match() -> Scorer:
     """Exact match on the answer number; an output cut short without an answer marker is
     "truncated" (wrong), because the last number of an unfinished chain of thought is not an
@@ -99,6 +100,7 @@ def numeric_match() -> Scorer:
     return score
 
 
+@scorer()
 def choice() -> Scorer:
     """Multiple choice: compares letter logprobs when present, else parses the generated letter."""
 
@@ -195,6 +197,7 @@ def normalise_answer(text: str) -> str:
     return value
 
 
+@scorer()
 def answer_match() -> Scorer:
     """Exact match after normalisation for short answers; numeric targets match as numbers.
 
@@ -231,6 +234,7 @@ _ZH_LETTER = re.compile(
 )
 
 
+@scorer()
 def zh_choice() -> Scorer:
     """The choice scorer, with Chinese answer phrases read when no letter was found."""
     base = choice()

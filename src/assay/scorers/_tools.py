@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assay.core import Score, Scorer, State, error_score
+from assay.core import Score, Scorer, State, error_score, scorer
 from assay.scorers._match import extract_number, truncated, unanswered
 from assay.solvers._tools import Tool, ToolOutcome, Turn, execute, protocol_of, read_turn
 
@@ -21,6 +21,7 @@ _PROBLEM_TEXT = {
 }
 
 
+@scorer()
 def tool_outcome(tools: Sequence[Tool], *, relative_tolerance: float = 0.005) -> Scorer:
     """Sample metadata `kind` is "call" (target: the expected tool result) or "chain" (target:
     the final answer; `answer_kind` "number" or "text"; `needs`: tools that must succeed)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assay.core import Sample, Solver
+from assay.core import Sample, Solver, solver
 from assay.solvers._solvers import Prefixes, choice_item, en_letters, multiple_choice, zh_letters
 
 
@@ -28,6 +28,7 @@ class ChoiceFormat:
         return self.header(subject) + "".join(self.item(s, answered=True) for s in shots)
 
 
+@solver()
 def subject_choice(fmt: ChoiceFormat, prefixes: Prefixes, *, top_logprobs: int = 20) -> Solver:
     """The subject's prefix, then the item; one letter read by logprob, or generated."""
     return multiple_choice(
@@ -61,6 +62,7 @@ ZH_MCQ_SHOTS = (
 )
 
 
+@solver()
 def zh_multiple_choice(*, prefix: str = ZH_MCQ_SHOTS, top_logprobs: int = 20) -> Solver:
     """'问题：…\\nA. …\\n答案：' then one letter, read by logprob or generated."""
     return multiple_choice(

@@ -3,7 +3,7 @@ request for the whole function in chat."""
 
 from __future__ import annotations
 
-from assay.core import Generate, Solver, State
+from assay.core import Generate, Solver, State, solver
 from assay.solvers._solvers import render
 
 CHAT_TEMPLATE = (
@@ -14,6 +14,7 @@ CHAT_TEMPLATE = (
 CHAT_MAX_TOKENS = 1024  # a chat reply restates the signature and often adds prose
 
 
+@solver()
 def code_prompt() -> Solver:
     """Raw completion: the prompt itself (signature + docstring), cut at the Codex stops.
     Chat: ask for the whole function in a fenced block; no stops, they would cut the reply."""

@@ -7,7 +7,7 @@ import hashlib
 import random
 
 from assay._errors import SpecError
-from assay.core import Generate, Sample, Solver, State
+from assay.core import Generate, Sample, Solver, State, solver
 from assay.solvers._solvers import render
 
 # The QA primer of the TruthfulQA paper (Lin et al., 2021), as lm-evaluation-harness renders it
@@ -51,6 +51,7 @@ def shuffled_order(sample: Sample) -> list[int]:
     return order
 
 
+@solver()
 def likelihood_choices(task_name: str, *, letter_fallback: bool) -> Solver:
     """One likelihood request per answer ("logprob"), or a lettered question ("generate").
 

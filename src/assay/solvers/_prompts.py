@@ -3,7 +3,7 @@ as the user turn."""
 
 from __future__ import annotations
 
-from assay.core import Generate, Sample, Solver, State
+from assay.core import Generate, Sample, Solver, State, solver
 from assay.solvers._solvers import Prefixes, render
 
 
@@ -12,6 +12,7 @@ def gsm8k_item(sample: Sample, *, answered: bool) -> str:
     return f"{text} {sample.metadata['solution']}\n\n" if answered else text
 
 
+@solver()
 def question_prompt(prefixes: Prefixes) -> Solver:
     async def solve(state: State, generate: Generate) -> State:
         text = prefixes[""] + gsm8k_item(state.sample, answered=False)
@@ -20,6 +21,7 @@ def question_prompt(prefixes: Prefixes) -> Solver:
     return solve
 
 
+@solver()
 def instruction_prompt() -> Solver:
     """The IFEval prompt as the user turn; a raw-completion target gets a minimal frame."""
 

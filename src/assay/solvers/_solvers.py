@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from assay.core import Generate, Message, Sample, Solver, State, content_id
+from assay.core import Generate, Message, Sample, Solver, State, content_id, solver
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -19,6 +19,7 @@ def render(state: State, text: str) -> State:
     return replace(state, prompt=text, messages=(*state.messages, Message("user", text)))
 
 
+@solver()
 def prompt_template(template: str, *, prefix: str = "") -> Solver:
     """Render `template` with `{input}` (and sample metadata fields); `prefix` is few-shot text."""
 
@@ -50,6 +51,7 @@ def choice_item(sample: Sample, *, question_label: str = "", answer_cue: str = "
     return question_label + format_choices(sample.input, sample.choices) + "\n" + answer_cue
 
 
+@solver()
 def multiple_choice(
     *,
     prefix: str | Callable[[Sample], str] = "",
@@ -80,6 +82,7 @@ def multiple_choice(
     return solve
 
 
+@solver()
 def generate_step() -> Solver:
     async def solve(state: State, generate: Generate) -> State:
         return await generate(state)
@@ -102,6 +105,7 @@ class Prefixes:
             ) from None
 
 
+@solver()
 def sampling(temperature: float, top_p: float) -> Solver:
     """Set sampling instead of greedy decoding (for the solvers after it), with a seed of each
     epoch's own, so that the epochs of `--epochs N` are N different samples for pass@k."""

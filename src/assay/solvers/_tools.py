@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from assay.core import Generate, Message, Response, Solver, State, ToolCall, ToolDef
+from assay.core import Generate, Message, Response, Solver, State, ToolCall, ToolDef, solver
 
 Protocol = Literal["tools_api", "text_protocol"]
 Problem = Literal["unknown_tool", "bad_json", "bad_arguments"]
@@ -209,6 +209,7 @@ def tools_api_prompt(question: str) -> str:
     )
 
 
+@solver()
 def tool_loop(tools: Sequence[Tool], *, max_steps: int = 4) -> Solver:
     """Up to `max_steps` generations; every call made is executed and its result returned."""
     by_name = {tool.name: tool for tool in tools}

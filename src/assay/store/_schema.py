@@ -92,6 +92,9 @@ requests = Table(
     Column("completion_tokens", Integer),
     Column("usage_source", String(16), nullable=False),
     Column("created", DateTime(timezone=True), nullable=False),
+    # Which of the run's targets answered: "target" (under test), "judge", "attacker",
+    # "attacker_judge". NULL in stores written before roles were kept: read_run derives it.
+    Column("role", String(32)),
     Index("ix_requests_run_key", "run_id", "cache_key"),
 )
 
@@ -109,6 +112,11 @@ scores = Table(
     Column("explanation", Text, nullable=False),
     Column("method", String(32), nullable=False),
     Column("output", Text, nullable=False),
+    # Whose score it is: "target" for the answers under test, "judge" for the judge's grades
+    # of human-labelled answers (its agreement), ... NULL in older stores (see requests.role).
+    Column("role", String(32)),
+    # Typed facts of the score (a code score's sandbox `isolation`...), as the scorer gave them.
+    Column("detail", JSON),
     PrimaryKeyConstraint("run_id", "task", "sample_id", "epoch"),
 )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,30 @@ class RunData:
     run: Row
     tasks: list[Row]
     samples: list[Row]
+    # Every role's requests; each row's `role` says whose ("target", "judge", ...).
     requests: list[Row]
+    # The scores of the answers under test (role "target"): what the metrics are computed from.
     scores: list[Row]
     perf_samples: list[Row]
     # Per-task metrics as the engine computed them at the end of the run (none for old runs).
     metrics: list[Row]
+    # The scores other roles earned (a judge's grades of human-labelled answers), by `role`.
+    role_scores: list[Row] = field(default_factory=list)
+
+
+# Before rows kept their role, a judge's requests were stored under "<task>:judge" and its
+# grades of labelled answers under "<task>:judge-check"; read back with the role as a field.
+_LEGACY_ROLE_SUFFIXES = ((":judge-check", "judge"), (":judge", "judge"))
+
+
+def with_role(row: Row) -> Row:
+    if row.get("role") is None:
+        row["role"] = "target"
+        for suffix, role in _LEGACY_ROLE_SUFFIXES:
+            if row["task"].endswith(suffix):
+                row["task"], row["role"] = row["task"][: -len(suffix)], role
+                break
+    return row
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -170,14 +189,13 @@ class Store:
 
     # -- requests and scores ---------------------------------------------------------------
 
-    def load_cache(self, run_id: str) -> dict[str, Row]:
-        """Successful responses of a run by cache key; the newest wins."""
+    def load_cache(self, run_id: str, *, failed: bool = False) -> dict[str, Row]:
+        """Successful responses of a run by cache key (with `failed`, failed ones too: what
+        `assay rescore` replays); the newest wins."""
         table = schema.requests
-        query = (
-            select(table)
-            .where(table.c.run_id == run_id, table.c.error_class.is_(None))
-            .order_by(table.c.id)
-        )
+        query = select(table).where(table.c.run_id == run_id).order_by(table.c.id)
+        if not failed:
+            query = query.where(table.c.error_class.is_(None))
         with self.engine.connect() as conn:
             return {row.cache_key: dict(row._mapping) for row in conn.execute(query)}
 
@@ -220,14 +238,16 @@ class Store:
                 query = query.order_by(*(table.c[name] for name in order))
                 return [dict(r._mapping) for r in conn.execute(query)]
 
+            scores = [with_role(row) for row in rows(schema.scores, ["task", "sample_id", "epoch"])]
             return RunData(
                 run=run,
                 tasks=rows(schema.tasks, ["task"]),
                 samples=rows(schema.samples, ["task", "position"], bulk=True),
-                requests=rows(schema.requests, ["id"], bulk=True),
-                scores=rows(schema.scores, ["task", "sample_id", "epoch"]),
+                requests=[with_role(row) for row in rows(schema.requests, ["id"], bulk=True)],
+                scores=[row for row in scores if row["role"] == "target"],
                 perf_samples=rows(schema.perf_samples, ["id"], bulk=True),
                 metrics=rows(schema.metrics, ["task", "metric"]),
+                role_scores=[row for row in scores if row["role"] != "target"],
             )
 
     # -- dialect helpers ---------------------------------------------------------------------

@@ -35,13 +35,25 @@ def _zh_name(names: Mapping[str, str], subject: str) -> str:
     return names.get(subject, subject.replace("_", " "))
 
 
+# Named, not lambdas: a solver's recorded build names its format's header function.
+def _cmmlu_header(subject: str) -> str:
+    return (
+        f"以下是关于{_zh_name(loaders.CMMLU_SUBJECTS, subject)}的单项选择题，"
+        "请直接给出正确答案的选项。\n\n"
+    )
+
+
+def _ceval_header(subject: str) -> str:
+    return (
+        f"以下是中国关于{_zh_name(loaders.CEVAL_SUBJECTS, subject)}考试的单项选择题，"
+        "请选出其中的正确答案。\n\n"
+    )
+
+
 MMLU_FORMAT = ChoiceFormat(header=_mmlu_header, answer_cue="Answer:")
 # CMMLU's src/mp_utils.py (gen_prompt / format_example, without chain of thought).
 CMMLU_FORMAT = ChoiceFormat(
-    header=lambda subject: (
-        f"以下是关于{_zh_name(loaders.CMMLU_SUBJECTS, subject)}的单项选择题，"
-        "请直接给出正确答案的选项。\n\n"
-    ),
+    header=_cmmlu_header,
     answer_cue="答案是：",
     letter_gap="",
     question_label="题目：",
@@ -49,10 +61,7 @@ CMMLU_FORMAT = ChoiceFormat(
 )
 # C-Eval's evaluator prompt (code/evaluator_series), answer-only.
 CEVAL_FORMAT = ChoiceFormat(
-    header=lambda subject: (
-        f"以下是中国关于{_zh_name(loaders.CEVAL_SUBJECTS, subject)}考试的单项选择题，"
-        "请选出其中的正确答案。\n\n"
-    ),
+    header=_ceval_header,
     answer_cue="答案：",
     letter_gap="",
     chat_instruction=zh_letters,

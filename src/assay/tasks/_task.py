@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from assay._errors import SpecError
-from assay.core import GenerateConfig, Sample, Scorer, Solver, did_you_mean
+from assay.core import GenerateConfig, Sample, Scorer, Solver, TargetRole, did_you_mean
 
 Dimension = Literal[
     "knowledge",
@@ -75,6 +75,14 @@ class Task:
     # subject): the engine sends them one after another, so the prefix cache of llama.cpp or
     # a server keeps it instead of prefilling it again. Results keep the dataset order.
     prefix_group: Callable[[Sample], str] | None = None
+    # The run's role targets besides the one under test that this task's solvers and scorer
+    # ask through `state.ask` ("judge" is added by needs_judge; "attacker"...): the run must
+    # name each (checked before starting).
+    roles: tuple[TargetRole, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.needs_judge and "judge" not in self.roles:
+            object.__setattr__(self, "roles", (*self.roles, "judge"))
 
 
 def send_order(task: Task, samples: Sequence[Sample]) -> list[Sample]:
