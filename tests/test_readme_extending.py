@@ -16,11 +16,10 @@ import pytest
 
 from assay import RunSpec, evaluate
 from assay._errors import ErrorClass
-from assay.core import BuildInfo, _registry, build_info, registered
+from assay.core import BuildInfo, _registry, _task, build_info, registered
+from assay.core._task import TASK_ENTRY_POINTS, get_task, task_names
 from assay.store import Store
 from assay.targets import FakeTarget, Request, Response
-from assay.tasks import _task
-from assay.tasks._task import TASK_ENTRY_POINTS, get_task, task_names
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 PACKAGE = "acme_evals"

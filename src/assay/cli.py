@@ -421,7 +421,7 @@ def _tested_diff(row: dict[str, Any]) -> str:
 @list_app.command("tasks")
 def list_tasks(as_json: JsonOption = False) -> None:
     """Tasks that can be run, with their dimension."""
-    from assay.tasks._task import get_task, task_names
+    from assay.core._task import get_task, task_names
 
     rows = []
     for name in task_names():

@@ -22,9 +22,9 @@ import pytest
 from assay import RunSpec, evaluate
 from assay._errors import ErrorClass
 from assay.cli import _print_summary
+from assay.core._task import Dimension, TaskContext, get_task
 from assay.targets import FakeTarget, Request, Response
 from assay.tasks._quick import arithmetic_samples
-from assay.tasks._task import Dimension, TaskContext, get_task
 from assay.testing import StubConfig, StubServer
 from helpers import (
     QUESTION,

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from assay import RunSpec, SpecError, evaluate
+from assay.core._task import TaskContext
 from assay.engine import cache_key
 from assay.targets import Capabilities, FakeTarget, Request
 from assay.tasks._judged import open_qa_judge_checks, open_qa_samples
-from assay.tasks._task import TaskContext
 from helpers import run_assay
 
 LIMIT = 4

@@ -14,9 +14,8 @@ import pytest
 from assay import RunSpec, evaluate
 from assay._api import rescore
 from assay._errors import ErrorClass, SpecError, TargetError
-from assay.core import Score, State
+from assay.core import Score, State, _task
 from assay.targets import FakeTarget, Request
-from assay.tasks import _task
 from assay.tasks._quick import arithmetic
 from helpers import QUESTION, run_assay
 

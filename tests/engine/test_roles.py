@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from assay import RunSpec, SpecError
-from assay.core import Generate, Score, State
+from assay.core import Generate, Score, State, _task
 from assay.engine import cache_key
 from assay.engine._run import Runner
 from assay.store import Store
 from assay.targets import FakeTarget, GenerateConfig, Request
-from assay.tasks import _task
 from assay.tasks._quick import arithmetic
 
 LIMIT = 5

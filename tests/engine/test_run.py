@@ -11,14 +11,13 @@ import pytest
 
 from assay import RunSpec, evaluate
 from assay._errors import ErrorClass
-from assay.core import Sample
+from assay.core import Sample, _task
+from assay.core._task import TaskContext, get_task, send_order
 from assay.engine import cache_key
 from assay.engine._run import Runner, plan_tasks
 from assay.store import Store
 from assay.targets import Capabilities, FakeTarget, GenerateConfig, Request, Response
-from assay.tasks import _task
 from assay.tasks._quick import arithmetic, arithmetic_samples
-from assay.tasks._task import TaskContext, get_task, send_order
 from helpers import SHARED_DATA, needs_data
 
 

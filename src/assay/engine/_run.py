@@ -40,6 +40,14 @@ from assay.core import (
     content_id,
     scorer_metrics,
 )
+from assay.core._task import (
+    JudgeCheck,
+    Task,
+    TaskContext,
+    dataset_hash,
+    get_task,
+    send_order,
+)
 from assay.engine._cache import cache_key
 from assay.engine._executor import Executor, RetryPolicy
 from assay.engine._metrics import metric_rows, task_metrics
@@ -52,14 +60,6 @@ from assay.store._store import Store, utcnow
 from assay.suites._suites import get_suite
 from assay.targets._registry import plan_probes, resolve_target
 from assay.tasks._perturb import perturbed_task
-from assay.tasks._task import (
-    JudgeCheck,
-    Task,
-    TaskContext,
-    dataset_hash,
-    get_task,
-    send_order,
-)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Tasks: dataset + solvers + scorer, with a registry of built-in tasks."""
+"""The catalogue of built-in tasks: one module per family, each found by discovery (every
+module here is imported on first use of the task registry in `assay.core`)."""
 
-from assay.tasks._task import Task, TaskContext, get_task, register_task, task_names
+from assay.core import Task, TaskContext, get_task, register_task, task_names
 
 __all__ = [
     "Task",

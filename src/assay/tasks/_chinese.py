@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 
 from assay.core import GenerateConfig, Sample
+from assay.core._task import Task, TaskContext, register_task
 from assay.scorers._instructions import instructions_followed
 from assay.scorers._match import numeric_match, zh_choice
 from assay.solvers._choice import zh_multiple_choice
@@ -21,7 +22,6 @@ from assay.tasks._items import (
     distinct_samples,
     problem_samples,
 )
-from assay.tasks._task import Task, TaskContext, register_task
 
 # -- knowledge multiple choice ------------------------------------------------------------
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.core import GenerateConfig, Sample
+from assay.core._task import Task, TaskContext, register_task
 from assay.scorers._code import CODEX_STOPS, code_execution
 from assay.solvers._code import code_prompt
 from assay.solvers._solvers import sampling
 from assay.tasks import _loaders as loaders
 from assay.tasks._items import distinct_samples
-from assay.tasks._task import Task, TaskContext, register_task
 
 # -- HumanEval --------------------------------------------------------------------------------
 

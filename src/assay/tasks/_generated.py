@@ -18,10 +18,10 @@ from fractions import Fraction
 from typing import Any
 
 from assay.core import GenerateConfig, Sample
+from assay.core._task import Task, register_task
 from assay.scorers._match import answer_match, numeric_match
 from assay.solvers._solvers import generate_step, prompt_template
 from assay.tasks._items import distinct_samples
-from assay.tasks._task import Task, register_task
 
 # A generated item: question, answer, worked solution (for few-shot), metadata.
 Item = tuple[str, str, str, dict[str, Any]]

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assay.core import GenerateConfig, Sample
+from assay.core._task import JudgeCheck, Task, TaskContext, register_task
 from assay.scorers._judge import rubric_judge
 from assay.solvers._solvers import generate_step, prompt_template
-from assay.tasks._task import JudgeCheck, Task, TaskContext, register_task
 
 # (question, reference answer). The references name the key fact a correct answer must state;
 # the rubric tells the judge not to demand every detail.

@@ -25,8 +25,8 @@ from typing import Any, Protocol
 from assay._errors import DatasetError
 from assay._files import decode_utf8, jsonl_objects, read_text
 from assay.core import Sample
+from assay.core._task import TaskContext
 from assay.scorers._instructions import check_all
-from assay.tasks._task import TaskContext
 
 HUB_ROOT_ENV = "ASSAY_HUB_ROOT"
 CHOICE_LETTERS = "ABCD"

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assay.core import GenerateConfig, Sample
+from assay.core._task import Task, register_task
 from assay.scorers._match import numeric_match
 from assay.solvers._solvers import generate_step, prompt_template
-from assay.tasks._task import Task, register_task
 
 DEPTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 _PIECES = re.compile(r"[A-Za-z]+|\d|[^\sA-Za-z0-9]|\n")

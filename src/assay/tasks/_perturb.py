@@ -14,8 +14,8 @@ from dataclasses import replace
 from typing import Literal
 
 from assay.core import Sample
+from assay.core._task import Task
 from assay.solvers._solvers import LETTERS
-from assay.tasks._task import Task
 
 Perturbation = Literal["shuffle", "rename", "numbers"]
 PROBE_SUFFIX = "~perturbed"

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from assay._errors import DatasetError
 from assay.core import GenerateConfig, Sample, Scorer
+from assay.core._task import Dimension, Task, TaskContext, register_task
 from assay.scorers._instructions import ifeval_followed
 from assay.scorers._match import choice, numeric_match, zh_choice
 from assay.solvers._choice import ChoiceFormat, subject_choice
 from assay.solvers._prompts import gsm8k_item, instruction_prompt, question_prompt
 from assay.solvers._solvers import Prefixes, generate_step, zh_letters
 from assay.tasks import _loaders as loaders
-from assay.tasks._task import Dimension, Task, TaskContext, register_task
 
 # -- multiple choice: MMLU, CMMLU, C-Eval -------------------------------------------------------
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from assay.core import GenerateConfig, Sample
+from assay.core._task import Task, TaskContext, register_task
 from assay.scorers._instructions import instructions_followed
 from assay.scorers._match import choice, numeric_match
 from assay.solvers._choice import MCQ_SHOTS
@@ -22,7 +23,6 @@ from assay.tasks._items import (
     distinct_samples,
     problem_samples,
 )
-from assay.tasks._task import Task, TaskContext, register_task
 
 # -- arithmetic word problems ---------------------------------------------------------------
 

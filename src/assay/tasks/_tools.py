@@ -16,10 +16,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from assay.core import GenerateConfig, Sample, ToolCall, ToolDef
+from assay.core._task import Task, register_task
 from assay.scorers._tools import tool_outcome
 from assay.solvers._tools import Tool, ToolArgumentError, execute, tool_loop
 from assay.tasks._items import distinct_samples
-from assay.tasks._task import Task, register_task
 
 
 def format_number(value: float) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from assay._errors import DatasetError
 from assay.core import GenerateConfig, Sample
+from assay.core._task import Task, TaskContext, register_task
 from assay.scorers._likelihood import mc1_score, mc2_score
 from assay.scorers._match import choice
 from assay.solvers._choice import MCQ_SHOTS
@@ -19,7 +20,6 @@ from assay.solvers._likelihood import likelihood_choices
 from assay.solvers._solvers import multiple_choice
 from assay.tasks import _loaders as loaders
 from assay.tasks._items import bundled_mcq_samples
-from assay.tasks._task import Task, TaskContext, register_task
 
 # -- TruthfulQA data ----------------------------------------------------------------------------
 

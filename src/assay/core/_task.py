@@ -1,4 +1,8 @@
-"""Task = dataset + solvers + scorer, and the registry that finds tasks by name."""
+"""Task = dataset + solvers + scorer, and the registry that finds tasks by name.
+
+The catalogue of built-in tasks is the package `assay.tasks`, above this core: the registry
+finds its modules (and third-party packages' `assay.tasks` entry points) by discovery at first
+use, importing them by name as it imports plugins, never by a static import upward."""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from pathlib import Path
 from typing import Literal
 
 from assay._errors import SpecError
-from assay.core import GenerateConfig, Sample, Scorer, Solver, TargetRole, did_you_mean
+from assay.core._pipeline import Sample, Scorer, Solver, TargetRole
+from assay.core._registry import did_you_mean
+from assay.core._target import GenerateConfig
 
 Dimension = Literal[
     "knowledge",
@@ -116,14 +122,15 @@ def register_task(name: str) -> Callable[[TaskFactory], TaskFactory]:
 
 
 TASK_ENTRY_POINTS = "assay.tasks"
+CATALOGUE = "assay.tasks"
 
 
 @functools.cache
 def _load_builtin_tasks() -> None:
-    """Import every module of this package and of each installed package that declares an
-    `assay.tasks` entry point, so their `@register_task` factories register: a new task module
-    needs no list to be added to. On first use, not at import time of assay."""
-    import assay.tasks as package
+    """Import every module of the catalogue `assay.tasks` and of each installed package that
+    declares an `assay.tasks` entry point, so their `@register_task` factories register: a new
+    task module needs no list to be added to. On first use, not at import time of assay."""
+    package = importlib.import_module(CATALOGUE)
 
     for module in pkgutil.iter_modules(package.__path__, prefix=f"{package.__name__}."):
         importlib.import_module(module.name)
