@@ -11,7 +11,7 @@ import pytest
 
 from assay import RunSpec, evaluate
 from assay._errors import ErrorClass
-from assay.core import Sample, _task
+from assay.core import Sample, _task, scorer_metrics
 from assay.core._task import TaskContext, get_task, send_order
 from assay.engine import cache_key
 from assay.engine._run import Runner, plan_tasks
@@ -198,3 +198,19 @@ def test_a_finished_run_has_its_metrics_in_the_store_before_any_report(tmp_path:
     )
     assert row["ci_low"] < 0.5 < row["ci_high"]
     assert row["detail"]["truncated"] == 0 and row["detail"]["samples_planned"] == 40
+
+
+def test_each_task_records_how_its_solvers_and_scorer_were_built(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'assay.db'}")
+    try:
+        spec = RunSpec(target="fake", tasks=("arithmetic",), limit=2)
+        asyncio.run(Runner(spec, store, "b", target=FakeTarget((" 3",)), progress=False).run())
+        (task,) = store.read_run("b").tasks
+    finally:
+        store.close()
+    info = task["info"]
+    assert info["scorer"] == {"name": "numeric_match", "args": {}, "metrics": ["mean"]}
+    assert [step["name"] for step in info["solvers"]] == ["prompt_template", "generate_step"]
+    assert info["solvers"][0]["args"]["template"] == "Question: {input}\nAnswer:"
+    assert info["metrics"] == ["mean"]
+    assert scorer_metrics(get_task("code_gen").scorer) == ("mean", "pass_at_k")

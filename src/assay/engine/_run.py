@@ -566,6 +566,13 @@ class Runner:
         return response
 
 
+def _row_key(
+    run_id: str, task: str, sample_id: str, epoch: int, role: TargetRole
+) -> dict[str, Any]:
+    """What a request or score row is of: the run's task, sample and epoch, and whose it is."""
+    return {"run_id": run_id, "task": task, "sample_id": sample_id, "epoch": epoch, "role": role}
+
+
 def score_row(
     run_id: str,
     task: str,
@@ -577,11 +584,7 @@ def score_row(
 ) -> dict[str, Any]:
     """The store's row for one score: whose it is (`role`), the verdict and the output scored."""
     return {
-        "run_id": run_id,
-        "task": task,
-        "sample_id": sample_id,
-        "epoch": epoch,
-        "role": role,
+        **_row_key(run_id, task, sample_id, epoch, role),
         "value": score.value,
         "answer": score.answer,
         "outcome": score.outcome,
@@ -606,11 +609,7 @@ def request_row(
 ) -> dict[str, Any]:
     timings = response.timings
     return {
-        "run_id": run_id,
-        "task": task,
-        "sample_id": sample_id,
-        "epoch": epoch,
-        "role": role,
+        **_row_key(run_id, task, sample_id, epoch, role),
         "cache_key": key,
         "payload": request.payload(),
         "text": response.text,
