@@ -40,10 +40,10 @@ def some_right(request: Request) -> str:
     question = QUESTION.findall(request.prompt)[-1]
     if "7" in question and len(question) % 3 == 0:
         raise TargetError("refused by policy", error_class=ErrorClass.HTTP_4XX, status=400)
-    return " 0" if len(question) % 2 else " " + str(eval_answer(question))
+    return " 0" if len(question) % 2 else " " + str(right_answer(question))
 
 
-def eval_answer(question: str) -> str:
+def right_answer(question: str) -> str:
     from assay.tasks._quick import arithmetic_samples
 
     return next(s.target for s in arithmetic_samples(0) if s.input == question)
