@@ -10,6 +10,7 @@ import asyncio
 import gc
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -188,7 +189,7 @@ def _print_summary(results_path: Path) -> None:
     for column in columns:
         table.add_column(column)
     answered = cut = 0
-    errors: dict[str, int] = {}
+    errors: Counter[str] = Counter()
     for row in results["tasks"]:
         value, ci = _value_and_ci(row)
         table.add_row(
@@ -203,8 +204,7 @@ def _print_summary(results_path: Path) -> None:
             row["method"],
         )
         answered, cut = answered + row["n"], cut + row["truncated"]
-        for name, count in row["error_classes"].items():
-            errors[name] = errors.get(name, 0) + count
+        errors.update(row["error_classes"])
     console = Console()
     console.print(table)
     if len(results["dimensions"]) > 1:

@@ -154,6 +154,13 @@ def contamination_tasks(planned: Sequence[PlannedTask], seed: int) -> list[Plann
     return variants
 
 
+def _needs(tasks: Sequence[str], role: TargetRole) -> str:
+    """ "task X needs a judge" / "... an attacker judge": the start of a missing-role error."""
+    described = role.replace("_", " ")
+    article = "an" if described[0] in "aeiou" else "a"
+    return f"task {tasks[0]} needs {article} {described}"
+
+
 def _unredacted(target: str, option: str) -> str:
     """A target string to connect with; a resumed run's stored one lost its credentials."""
     if redacted(target):
@@ -194,7 +201,6 @@ class Runner:
         self.retry = retry
         # Score the stored run again from its stored answers (engine/_rescore), sending nothing.
         self.rescore = rescore
-        self._existing: dict[str, Any] | None = None
         # The roles this invocation uses, resolved in run(): "target" always, others as needed.
         self.roles: dict[TargetRole, RoleTarget] = {}
         self._cache: dict[str, dict[str, Any]] = {}
@@ -210,7 +216,7 @@ class Runner:
         return self.roles["target"].counters
 
     async def run(self) -> RunOutcome:
-        existing = self._existing = await asyncio.to_thread(self.store.get_run, self.run_id)
+        existing = await asyncio.to_thread(self.store.get_run, self.run_id)
         if existing is None and self.rescore:
             raise SpecError(f"run {self.run_id!r} is not in the store: nothing to rescore")
         if existing is not None:
@@ -221,7 +227,7 @@ class Runner:
                 )
             self._check_resumable(existing)
         planned = plan_tasks(self.spec)
-        self._resolve_roles(planned)
+        self._resolve_roles(planned, existing)
         await self._check_sandbox(planned)
         for role in self.roles.values():
             is_target = role.role == "target"  # other roles generate text: no tools offered
@@ -244,31 +250,38 @@ class Runner:
         counters = self.counters
         return RunOutcome(self.run_id, counters.needed, counters.cached, counters.sent)
 
-    def _resolve_roles(self, planned: Sequence[PlannedTask]) -> None:
+    def _resolve_roles(
+        self, planned: Sequence[PlannedTask], existing: dict[str, Any] | None
+    ) -> None:
         """The target under test, and each role target a planned task needs; fails before
         anything starts when a task needs a role the run names no target for. A role no task
         needs is not resolved (it would only cost a start-up)."""
         for name in TARGET_ROLES:
             needing = [item.task.name for item in planned if name in item.task.roles]
-            if name != "target" and not needing:
-                continue
-            target = self._given_targets.get(name)
-            if self.rescore and self._existing is not None:
-                target = stored_target(self._existing, name)
-                if target is None:
-                    raise SpecError(f"task {needing[0]} needs a {name}; run {self.run_id} had none")
-            if target is None:
-                option = "--target" if name == "target" else f"--{name.replace('_', '-')}-target"
-                given = self.spec.role_target(name)
-                if given is None:
-                    described = name.replace("_", " ")
-                    article = "an" if described[0] in "aeiou" else "a"
-                    raise SpecError(
-                        f"task {needing[0]} needs {article} {described}: pass {option} SPEC"
-                    )
-                target = resolve_target(_unredacted(given, option))
-            executor = Executor(target, self.spec.concurrency, self.retry)
-            self.roles[name] = RoleTarget(name, target, executor)
+            if name == "target" or needing:
+                target = self._role_target(name, needing, existing)
+                executor = Executor(target, self.spec.concurrency, self.retry)
+                self.roles[name] = RoleTarget(name, target, executor)
+
+    def _role_target(
+        self, name: TargetRole, needing: Sequence[str], existing: dict[str, Any] | None
+    ) -> Target:
+        """A role's target: the stored run's when rescoring, else the object given, else the
+        one the spec names (the target under test always has one)."""
+        if self.rescore:
+            assert existing is not None, "checked in run()"
+            stored = stored_target(existing, name)
+            if stored is None:
+                raise SpecError(f"{_needs(needing, name)}; run {self.run_id} had none")
+            return stored
+        given = self._given_targets.get(name)
+        if given is not None:
+            return given
+        option = "--target" if name == "target" else f"--{name.replace('_', '-')}-target"
+        spec = self.spec.role_target(name)
+        if spec is None:
+            raise SpecError(f"{_needs(needing, name)}: pass {option} SPEC")
+        return resolve_target(_unredacted(spec, option))
 
     async def _check_sandbox(self, planned: Sequence[PlannedTask]) -> None:
         """Before any request: a task that runs generated code needs the namespace sandbox,
