@@ -155,9 +155,8 @@ def test_once_twice_stores_four_probes_and_never_the_key(
 
 
 def test_unreachable_endpoint_is_a_failed_probe_not_a_crash(tmp_path: Path) -> None:
-    config = write_config(
-        tmp_path / "monitor.yaml", endpoint_yaml("down", f"http://127.0.0.1:{free_port()}/v1")
-    )
+    url_given = f"http://127.0.0.1:{free_port()}/v1"
+    config = write_config(tmp_path / "monitor.yaml", endpoint_yaml("down", url_given + "/"))
     lines: list[str] = []
     url = f"sqlite:///{tmp_path / 'store.db'}"
     run_ids = run_monitor(config, store_url=url, once=True, log=lines.append)
@@ -170,6 +169,8 @@ def test_unreachable_endpoint_is_a_failed_probe_not_a_crash(tmp_path: Path) -> N
         store.close()
     assert data.run["status"] == "failed"
     assert "cannot reach the server" in data.run["manifest"]["monitor"]["error"]
+    # Recorded under the identity a successful probe of the endpoint has.
+    assert data.run["target_spec"] == f"openai:{url_given}"
     summary = probe_summary(data)
     assert summary is not None
     assert summary["success_rate"] == 0.0 and summary["failures"] == {"connection": 4}
@@ -285,6 +286,11 @@ def test_missing_key_variable_and_bad_files_are_user_errors(tmp_path: Path) -> N
     toml.write_text('store = "sqlite:///x.db"\n[[endpoints]]\nname = "a"\nurl = "ftp://x"\n')
     with pytest.raises(SpecError, match=r"endpoint 'a': field 'url': not an http\(s\) URL"):
         load_monitor_config(toml)
+    # The probe target's own check, at load time: a port out of range, no host.
+    for bad in ("http://127.0.0.1:99999/v1", "http:///v1"):
+        toml.write_text(f'store = "sqlite:///x.db"\n[[endpoints]]\nname = "a"\nurl = "{bad}"\n')
+        with pytest.raises(SpecError, match=r"endpoint 'a': field 'url': not an http\(s\) URL"):
+            load_monitor_config(toml)
     twice = tmp_path / "twice.yaml"
     twice.write_text(
         "endpoints:\n  - {name: a, url: 'http://h/v1'}\n  - {name: a, url: 'http://h/v1'}\n"

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
@@ -91,9 +90,12 @@ class Endpoint(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("not an http(s) URL; write e.g. http://127.0.0.1:8000/v1")
+        from assay.targets._openai import normalise_base_url
+
+        try:
+            normalise_base_url(value)  # the check the probe's target makes, at load time
+        except TargetError:
+            raise ValueError("not an http(s) URL; write e.g. http://127.0.0.1:8000/v1") from None
         return value
 
     @field_validator("api_key_env")
@@ -190,22 +192,24 @@ async def probe(endpoint: Endpoint, store: Store, *, config_path: Path, api_key:
     run_id = new_probe_id()
     mark: dict[str, Any] = {"endpoint": endpoint.name, "config": str(config_path)}
     options = endpoint.perf_options()
+    # The URL was checked when the config loaded: building the target cannot fail.
+    target = OpenAITarget(
+        endpoint.url,
+        endpoint.model,
+        max_concurrency=endpoint.workload.concurrency,
+        api_key=api_key,
+        tools=False,  # a probe measures serving; no tool-calling probe request
+    )
     started = time.perf_counter()
     try:
-        target = OpenAITarget(
-            endpoint.url,
-            endpoint.model,
-            max_concurrency=endpoint.workload.concurrency,
-            api_key=api_key,
-            tools=False,  # a probe measures serving; no tool-calling probe request
-        )
         await run_perf(target, options, store, run_id)
     except Exception as exc:  # a down or broken endpoint is a measurement, not a crash
         error_class = str(exc.error_class) if isinstance(exc, TargetError) else "client_error"
         detail = redact(f"{type(exc).__name__}: {exc}")[:300]
         mark["error"] = detail
+        elapsed_s = time.perf_counter() - started
         _record_failure(
-            store, endpoint, options, run_id, error_class, detail, time.perf_counter() - started
+            store, target.spec, endpoint, options, run_id, error_class, detail, elapsed_s
         )
     finally:
         # Also when cancelled (Ctrl-C): the interrupted run keeps its mark.
@@ -229,6 +233,7 @@ def _store_error(store: Store, exc: Exception) -> StoreError:
 
 def _record_failure(
     store: Store,
+    target_spec: str,
     endpoint: Endpoint,
     options: PerfOptions,
     run_id: str,
@@ -250,8 +255,8 @@ def _record_failure(
                     "updated": now,
                     "status": "failed",
                     "assay_version": __version__,
-                    "target_spec": f"openai:{redact(endpoint.url)}"
-                    + (f"#{endpoint.model}" if endpoint.model else ""),
+                    # As a successful probe of the endpoint records it (normalised, redacted).
+                    "target_spec": target_spec,
                     "model": endpoint.model or "",
                     "capabilities": {},
                     "manifest": _manifest(options, unsent),
