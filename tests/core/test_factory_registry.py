@@ -121,11 +121,11 @@ def test_build_args_are_recorded_with_defaults_filled() -> None:
     assert info.kind == "scorer"
     assert info.name == "code_execution"
     assert dict(info.args) == {"timeout_s": 3.0, "limits": None, "max_sandboxes": None}
-    assert info.metrics == ("mean", "pass_at_k")
+    assert (info.metrics, info.runs_code) == (("mean", "pass_at_k"), True)
+    # Stored with the task, whose info keeps the metrics beside it.
     assert info.as_dict() == {
         "name": "code_execution",
         "args": {"timeout_s": 3.0, "limits": None, "max_sandboxes": None},
-        "metrics": ["mean", "pass_at_k"],
     }
 
     positional = build_info(sampling(0.8, 0.95))

@@ -209,8 +209,10 @@ def test_each_task_records_how_its_solvers_and_scorer_were_built(tmp_path: Path)
     finally:
         store.close()
     info = task["info"]
-    assert info["scorer"] == {"name": "numeric_match", "args": {}, "metrics": ["mean"]}
+    assert info["scorer"] == {"name": "numeric_match", "args": {}}
     assert [step["name"] for step in info["solvers"]] == ["prompt_template", "generate_step"]
     assert info["solvers"][0]["args"]["template"] == "Question: {input}\nAnswer:"
     assert info["metrics"] == ["mean"]
     assert scorer_metrics(get_task("code_gen").scorer) == ("mean", "pass_at_k")
+    # A scorer that runs code makes its task need the sandbox; the task does not repeat it.
+    assert get_task("code_gen").needs_sandbox and not get_task("arithmetic").needs_sandbox

@@ -13,7 +13,6 @@ import dataclasses
 import difflib
 import functools
 import inspect
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -36,13 +35,14 @@ class BuildInfo:
     name: str
     # The factory's arguments with defaults filled in, as JSON-safe values.
     args: Mapping[str, Any] = field(default_factory=dict)
+    # A scorer's: the metrics its scores feed, and whether it runs the generated code (so its
+    # tasks need the sandbox, checked before a run starts).
     metrics: tuple[str, ...] = ()
+    runs_code: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "args": dict(self.args)}
-        if self.kind == "scorer":
-            out["metrics"] = list(self.metrics)
-        return out
+        """What the store keeps of a build (its task's metrics are kept beside it)."""
+        return {"name": self.name, "args": dict(self.args)}
 
 
 _FACTORIES: dict[Kind, dict[str, Callable[..., Any]]] = {"scorer": {}, "solver": {}}
@@ -56,25 +56,26 @@ def did_you_mean(kind: str, name: str, known: Sequence[str], listing: str) -> st
 
 
 def scorer(
-    *, metrics: Sequence[str] = ("mean",), name: str | None = None
+    *, metrics: Sequence[str] = ("mean",), name: str | None = None, runs_code: bool = False
 ) -> Callable[[Factory], Factory]:
-    """Registers a scorer factory; `metrics` are the ones its scores feed (see METRICS)."""
+    """Registers a scorer factory; `metrics` are the ones its scores feed (see METRICS);
+    `runs_code`: it runs the model's code, so a task it scores needs the sandbox."""
     unknown = [metric for metric in metrics if metric not in METRICS]
     if unknown or "mean" not in metrics:
         raise SpecError(
             f"@scorer(metrics={list(metrics)!r}): metrics must include 'mean' and be among "
             f"{', '.join(METRICS)}"
         )
-    return _registering("scorer", name, tuple(metrics))
+    return _registering("scorer", name, tuple(metrics), runs_code)
 
 
 def solver(*, name: str | None = None) -> Callable[[Factory], Factory]:
     """Registers a solver factory."""
-    return _registering("solver", name, ())
+    return _registering("solver", name, (), False)
 
 
 def _registering(
-    kind: Kind, name: str | None, metrics: tuple[str, ...]
+    kind: Kind, name: str | None, metrics: tuple[str, ...], runs_code: bool
 ) -> Callable[[Factory], Factory]:
     def register(factory: Factory) -> Factory:
         registered = name or factory.__name__
@@ -88,7 +89,7 @@ def _registering(
             built = factory(*args, **kwargs)
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            info = BuildInfo(kind, registered, _json_safe(bound.arguments), metrics)
+            info = BuildInfo(kind, registered, _json_safe(bound.arguments), metrics, runs_code)
             setattr(built, _INFO, info)
             return built
 
@@ -140,8 +141,4 @@ def _json_safe(value: Any) -> Any:
     if callable(value) and hasattr(value, "__qualname__"):
         # A function by its name: a repr would hold its address, different in every process.
         return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
-    try:
-        json.dumps(value)
-    except TypeError:
-        return repr(value)
-    return value
+    return repr(value)  # every JSON value was returned above

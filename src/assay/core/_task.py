@@ -19,7 +19,7 @@ from typing import Literal
 
 from assay._errors import SpecError
 from assay.core._pipeline import Sample, Scorer, Solver, TargetRole
-from assay.core._registry import did_you_mean
+from assay.core._registry import build_info, did_you_mean
 from assay.core._target import GenerateConfig
 
 Dimension = Literal[
@@ -68,7 +68,8 @@ class Task:
     # can (`Capabilities.continuation`) only for runs that plan such a task.
     needs_continuation: bool = False
     # The scorer runs generated code: the run checks up front that the namespace sandbox works
-    # here (or that the user allowed the weak one).
+    # here (or that the user allowed the weak one). Set from a scorer registered with
+    # `@scorer(runs_code=True)`; by hand only for an unregistered scorer that runs code.
     needs_sandbox: bool = False
     # Human-labelled answers the judge is checked on in every judged run: (sample, answer
     # text, the score a careful human gives); the judge's agreement is reported beside its
@@ -89,6 +90,9 @@ class Task:
     def __post_init__(self) -> None:
         if self.needs_judge and "judge" not in self.roles:
             object.__setattr__(self, "roles", (*self.roles, "judge"))
+        info = build_info(self.scorer)
+        if info is not None and info.runs_code:
+            object.__setattr__(self, "needs_sandbox", True)
 
 
 def send_order(task: Task, samples: Sequence[Sample]) -> list[Sample]:

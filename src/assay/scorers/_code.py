@@ -82,7 +82,7 @@ def _slots(limit: int | None) -> asyncio.Semaphore:
     return by_size.setdefault(size, asyncio.Semaphore(size))
 
 
-@scorer(metrics=("mean", "pass_at_k"))
+@scorer(metrics=("mean", "pass_at_k"), runs_code=True)
 def code_execution(
     *,
     timeout_s: float = DEFAULT_TIMEOUT_S,

@@ -70,7 +70,6 @@ def humaneval() -> Task:
         dataset=humaneval_samples,
         solvers=(code_prompt(),),
         scorer=code_execution(),
-        needs_sandbox=True,
         metric="pass@1",
         config=GenerateConfig(max_tokens=512, stop=CODEX_STOPS),
     )
@@ -89,7 +88,6 @@ def humaneval_sampled() -> Task:
         dataset=humaneval_samples,
         solvers=(sampling(0.8, 0.95), code_prompt()),
         scorer=code_execution(),
-        needs_sandbox=True,
         metric="pass@k",
         config=GenerateConfig(max_tokens=512, stop=CODEX_STOPS),
     )
@@ -464,7 +462,6 @@ def code_gen() -> Task:
         dataset=lambda ctx: code_gen_samples(ctx.seed),
         solvers=(code_prompt(),),
         scorer=code_execution(),
-        needs_sandbox=True,
         metric="pass@1",
         config=GenerateConfig(max_tokens=384, stop=CODEX_STOPS),
     )
