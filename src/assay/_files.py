@@ -26,15 +26,19 @@ _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 def read_text(path: Path, what: str, error: type[AssayError] = SpecError) -> str:
     """The file's text; `what` names it in the message ("suite file", "run spec")."""
+    return decode_utf8(path, read_bytes(path, what, error), what, error)
+
+
+def read_bytes(path: Path, what: str, error: type[AssayError] = SpecError) -> bytes:
+    """The file's bytes, or one line saying why it cannot be read and what to do."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise error(f"{path}: {what} not found; check the path") from None
     except IsADirectoryError:
         raise error(f"{path}: is a directory, not a {what}; pass the file's path") from None
     except OSError as exc:
         raise error(f"{path}: cannot read the {what} ({exc.strerror}); check the path") from None
-    return decode_utf8(path, data, what, error)
 
 
 def decode_utf8(path: Path, data: bytes, what: str, error: type[AssayError] = SpecError) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assay._errors import DatasetError
-from assay._files import decode_utf8, jsonl_objects, read_text
+from assay._files import decode_utf8, jsonl_objects, read_bytes, read_text
 from assay.core import Sample
 from assay.core._task import TaskContext
 from assay.scorers._instructions import check_all
@@ -70,12 +70,11 @@ def _data_text(path: Path) -> str:
 
 
 def _gunzip(path: Path) -> bytes:
+    data = read_bytes(path, "data file", DatasetError)
     try:
-        return gzip.decompress(path.read_bytes())
-    except (gzip.BadGzipFile, EOFError, zlib.error):  # BadGzipFile is an OSError: caught first
+        return gzip.decompress(data)
+    except (gzip.BadGzipFile, EOFError, zlib.error):
         raise DatasetError(f"{path}: not a complete gzip file; use the upstream file") from None
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def read_csv(path: Path, columns: Sequence[str] | None = None) -> list[Row]:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from assay._errors import DatasetError
+from assay._files import read_text
 from assay.core import GenerateConfig, Sample
 from assay.core._task import Task, TaskContext, register_task
 from assay.scorers._likelihood import mc1_score, mc2_score
@@ -49,11 +50,10 @@ def truthfulqa(ctx: TaskContext, field: str) -> list[Sample]:
 
 
 def _read_json_list(path: Path) -> list[loaders.Row]:
+    text = read_text(path, "data file", DatasetError)
     try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        records = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise DatasetError(f"{path}: not valid JSON ({exc}); use the upstream file") from None
     if not isinstance(records, list):
         raise DatasetError(f"{path}: expected a JSON list of questions")
