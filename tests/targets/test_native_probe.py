@@ -62,6 +62,25 @@ def crash_unless_extra_bufts_off(path: Path, settings: LoadSettings) -> list[str
     return SUCCEEDS(path, settings)
 
 
+def succeeds_never_run_with_extra_bufts(path: Path, settings: LoadSettings) -> list[str]:
+    if settings.use_extra_bufts:
+        raise AssertionError("a probe with extra buffer types on was started")
+    return SUCCEEDS(path, settings)
+
+
+def crashes_both_ways(tried: list[bool]) -> native_probe.ChildCommand:
+    """A child that faults whatever the settings, SIGSEGV decoding with extra buffer types on
+    and SIGBUS loading with them off; `tried` gets each attempt's setting."""
+
+    def command(path: Path, settings: LoadSettings) -> list[str]:
+        tried.append(settings.use_extra_bufts)
+        if settings.use_extra_bufts:
+            return SEGFAULT_WHILE_DECODING(path, settings)
+        return [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGBUS)"]
+
+    return command
+
+
 @pytest.fixture
 def model_file(tmp_path: Path) -> Path:
     """A file to key verdicts on; the scripted children never read it."""
@@ -81,10 +100,14 @@ def cpu(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 @pytest.mark.slow
 def test_bundled_model_loads_and_decodes_in_a_child(bundled_model: Path, tmp_path: Path) -> None:
-    wanted = LoadSettings(4096, usable_cpus(), use_extra_bufts=True)
     try:
         chosen = safe_load_settings(
-            bundled_model, wanted, "auto", spec="builtin", cache_dir=tmp_path
+            bundled_model,
+            "auto",
+            n_ctx=4096,
+            n_threads=usable_cpus(),
+            spec="builtin",
+            cache_dir=tmp_path,
         )
     except TargetError as exc:
         pytest.fail(str(exc))  # the one line: signal, CPU features, what to try
@@ -137,8 +160,9 @@ def test_a_crash_is_one_line_naming_signal_cpu_and_fix(
     with pytest.raises(TargetUnavailable) as raised:
         safe_load_settings(
             model_file,
-            SETTINGS,
             "on",
+            n_ctx=4096,
+            n_threads=2,
             spec="gguf:" + str(model_file),
             cache_dir=tmp_path / "cache",
             command=SEGFAULT_WHILE_DECODING,
@@ -160,11 +184,12 @@ def test_on_amx_auto_loads_without_extra_buffer_types(
     monkeypatch.setattr(native_probe, "cpu_flags", lambda: AMX_CPU)
     chosen = safe_load_settings(
         model_file,
-        SETTINGS,
         "auto",
+        n_ctx=4096,
+        n_threads=2,
         spec="builtin",
         cache_dir=tmp_path,
-        command=crash_unless_extra_bufts_off,
+        command=succeeds_never_run_with_extra_bufts,  # off from the start, not after a crash
     )
     assert chosen == LoadSettings(4096, 2, use_extra_bufts=False)
 
@@ -176,8 +201,9 @@ def test_a_crash_with_extra_buffer_types_off_suggests_the_rebuild(
     with pytest.raises(TargetUnavailable) as raised:
         safe_load_settings(
             model_file,
-            SETTINGS,
             "auto",
+            n_ctx=4096,
+            n_threads=2,
             spec="builtin",
             cache_dir=tmp_path,
             command=python_child("import os, signal; os.kill(os.getpid(), signal.SIGBUS)"),
@@ -196,17 +222,51 @@ def test_auto_retries_without_extra_buffer_types_and_remembers_both(
     # A CPU whose faulty buffer type the AMX check does not know: auto falls back by itself.
     first = safe_load_settings(
         model_file,
-        SETTINGS,
         "auto",
+        n_ctx=4096,
+        n_threads=2,
         spec="builtin",
         cache_dir=tmp_path,
         command=crash_unless_extra_bufts_off,
     )
     assert first.use_extra_bufts is False
     again = safe_load_settings(
-        model_file, SETTINGS, "auto", spec="builtin", cache_dir=tmp_path, command=must_not_run
+        model_file,
+        "auto",
+        n_ctx=4096,
+        n_threads=2,
+        spec="builtin",
+        cache_dir=tmp_path,
+        command=must_not_run,
     )
     assert again == first
+
+
+def test_when_the_retry_crashes_too_the_line_is_about_the_retry(
+    model_file: Path, tmp_path: Path, cpu: pytest.MonkeyPatch
+) -> None:
+    tried: list[bool] = []
+    with pytest.raises(TargetUnavailable) as raised:
+        safe_load_settings(
+            model_file,
+            "auto",
+            n_ctx=4096,
+            n_threads=2,
+            spec=f"gguf:{model_file}",
+            cache_dir=tmp_path,
+            command=crashes_both_ways(tried),
+        )
+    assert tried == [True, False]
+    message = str(raised.value)
+    assert "\n" not in message
+    # The retry's verdict and settings: off was tried, so only the rebuild is left to suggest.
+    assert message.startswith("llama.cpp runtime crashed (SIGBUS) loading tiny.gguf on a CPU")
+    assert "extra buffer types off" in message
+    assert "?extra_bufts=off" not in message
+    assert f"rebuild llama-cpp-python without native CPU code: {native_probe.REBUILD_HINT}" in (
+        message
+    )
+    assert Path(message.rpartition("log: ")[2]).is_file()
 
 
 def test_forced_on_is_not_retried(
@@ -215,8 +275,9 @@ def test_forced_on_is_not_retried(
     with pytest.raises(TargetUnavailable, match="SIGSEGV"):
         safe_load_settings(
             model_file,
-            SETTINGS,
             "on",
+            n_ctx=4096,
+            n_threads=2,
             spec="builtin",
             cache_dir=tmp_path,
             command=crash_unless_extra_bufts_off,
@@ -369,3 +430,18 @@ def test_assay_run_and_model_serve_print_the_line(
     err = capsys.readouterr().err.strip()
     assert err.startswith("assay: error: llama.cpp runtime crashed (SIGSEGV) decoding tiny.gguf")
     assert "\n" not in err
+
+
+def test_model_serve_names_the_model_without_its_options(
+    model_file: Path, tmp_path: Path, cpu: pytest.MonkeyPatch
+) -> None:
+    from assay.targets._serve import ServeOptions, build_app
+
+    cpu.setenv("ASSAY_CACHE_DIR", str(tmp_path))
+    cpu.setattr(native_probe, "child_command", SEGFAULT_WHILE_DECODING)
+    with pytest.raises(TargetUnavailable) as raised:
+        build_app(ServeOptions(model=f"gguf:{model_file}?extra_bufts=on"))
+    message = str(raised.value)
+    assert message.startswith("llama.cpp runtime crashed (SIGSEGV) decoding tiny.gguf")
+    assert f"try gguf:{model_file}?extra_bufts=off, or rebuild" in message
+    assert "extra_bufts=on" not in message

@@ -80,3 +80,23 @@ def test_repeat_penalty_is_sent_only_when_set_and_keys_the_cache() -> None:
     _, body = target._body(penalised)
     assert body["repeat_penalty"] == body["repetition_penalty"] == 1.0
     assert penalised.payload()["repeat_penalty"] == 1.0
+
+
+def test_a_re_registered_local_scheme_gets_the_load_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assay.targets import _registry
+
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    def factory(rest: str, **load: object) -> FakeTarget:
+        calls.append((rest, load))
+        return FakeTarget(("ok",), name=f"gguf:{rest}")
+
+    monkeypatch.setitem(_registry._SCHEMES, "gguf", factory)
+    target = resolve_target("gguf:/m.gguf?extra_bufts=off&temperature=1")
+    target_plain = resolve_target("gguf:/m.gguf")
+    assert calls == [("/m.gguf", {"extra_bufts": "off"}), ("/m.gguf", {})]
+    assert isinstance(target, OverridingTarget) and isinstance(target._inner, FakeTarget)
+    assert target.spec == "gguf:/m.gguf?extra_bufts=off&temperature=1.0"
+    assert isinstance(target_plain, FakeTarget)

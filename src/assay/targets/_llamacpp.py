@@ -95,8 +95,13 @@ class LlamaCppTarget:
             raise TargetUnavailable(f"{self._path}: GGUF file not found; pass gguf:<path>")
         # A crash in llama.cpp's native code would end this process without a word: a child
         # loads and decodes first (once per model and CPU) and a crash there raises one line.
-        wanted = LoadSettings(self._n_ctx, self._n_threads, use_extra_bufts=True)
-        settings = safe_load_settings(self._path, wanted, self._extra_bufts, spec=self._spec)
+        settings = safe_load_settings(
+            self._path,
+            self._extra_bufts,
+            n_ctx=self._n_ctx,
+            n_threads=self._n_threads,
+            spec=self._spec,
+        )
         try:
             self._llm = load_llama(self._path, settings, verbose=False)
         except (ValueError, RuntimeError) as exc:

@@ -186,12 +186,14 @@ def probe(
     *,
     cache_dir: Path | None = None,
     command: ChildCommand | None = None,
+    flags: frozenset[str] | None = None,
 ) -> Verdict:
     """The cached verdict for loading `path` with `settings`, probing in a child if none;
-    `command` builds the child's argv (default `child_command`)."""
+    `command` builds the child's argv (default `child_command`), `flags` are the CPU's
+    (default `cpu_flags()`, read again)."""
     cache_dir = cache_dir or probe_cache_dir()
     command = command or child_command
-    key = verdict_key(path, settings, cpu_flags())
+    key = verdict_key(path, settings, cpu_flags() if flags is None else flags)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
     entry = cache_dir / f"{digest}.json"
     cached = _read_verdict(entry, key)
@@ -260,25 +262,27 @@ def _signal_name(number: int) -> str:
 
 def safe_load_settings(
     path: Path,
-    settings: LoadSettings,
     extra_bufts: ExtraBufts,
     *,
+    n_ctx: int,
+    n_threads: int,
     spec: str,
     cache_dir: Path | None = None,
     command: ChildCommand | None = None,
 ) -> LoadSettings:
-    """`settings` with the extra-buffer-types decision made and probed; a crash raises.
+    """The settings to load `path` with: the extra-buffer-types decision made and probed; a
+    crash raises.
 
     Under `auto` a crash with extra buffer types on is retried with them off (a CPU whose
-    faulty buffer type the AMX check missed); a forced setting is probed as it is.
+    faulty buffer type the AMX check missed), and a crash then reports the retry; a forced
+    setting is probed as it is.
     """
     flags = cpu_flags()
-    chosen = replace(settings, use_extra_bufts=decide_extra_bufts(extra_bufts, flags))
-    verdict = probe(path, chosen, cache_dir=cache_dir, command=command)
+    chosen = LoadSettings(n_ctx, n_threads, decide_extra_bufts(extra_bufts, flags))
+    verdict = probe(path, chosen, cache_dir=cache_dir, command=command, flags=flags)
     if verdict.crashed and extra_bufts == "auto" and chosen.use_extra_bufts:
-        retried = replace(chosen, use_extra_bufts=False)
-        if not probe(path, retried, cache_dir=cache_dir, command=command).crashed:
-            return retried
+        chosen = replace(chosen, use_extra_bufts=False)
+        verdict = probe(path, chosen, cache_dir=cache_dir, command=command, flags=flags)
     if verdict.crashed:
         raise TargetUnavailable(crash_message(path, chosen, verdict, flags, spec=spec))
     return chosen

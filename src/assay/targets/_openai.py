@@ -105,7 +105,9 @@ class OpenAITarget:
         self._probe_continuation_wanted = False
         self._api_key = api_key
         self._model = model or ""
-        self._model_given = bool(model)
+        # Fixed from here on (a model found at start is not part of it); the engine reads it
+        # for every request's cache key, so it is redacted once.
+        self._spec = f"openai:{redact(self._given_url)}" + (f"#{model}" if model else "")
         self._limits = limits or HttpLimits()
         self._max_concurrency = max_concurrency
         self._capabilities = Capabilities()
@@ -115,9 +117,7 @@ class OpenAITarget:
     @property
     def spec(self) -> str:
         """The identity written to the store: the URL with its credentials redacted."""
-        return f"openai:{redact(self._given_url)}" + (
-            f"#{self._model}" if self._model_given else ""
-        )
+        return self._spec
 
     @property
     def model(self) -> str:

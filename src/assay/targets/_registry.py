@@ -24,7 +24,8 @@ _SCHEMES: dict[str, TargetFactory] = {}
 
 
 def register_target(scheme: str, factory: TargetFactory) -> None:
-    """Make `scheme:rest` strings build targets with `factory(rest)`."""
+    """Make `scheme:rest` strings build targets with `factory(rest)`; a factory for `builtin`
+    or `gguf` is also called as `factory(rest, extra_bufts=...)` when the string has one."""
     _SCHEMES[scheme] = factory
 
 
@@ -89,13 +90,12 @@ def _resolve_base(spec: str, load: Mapping[str, Any] | None = None) -> Target:
             + "; write e.g. builtin, gguf:/path.gguf or openai:http://host:port/v1"
         )
     if load:
-        loader = _LOADERS.get(scheme)
-        if loader is None:
+        if scheme not in _LOAD_SCHEMES:
             raise SpecError(
                 f"target {redact(spec)!r}: {', '.join(sorted(load))} applies to builtin and gguf: "
                 "targets only; remove it"
             )
-        return loader(rest, **load)
+        return factory(rest, **load)
     return factory(rest)
 
 
@@ -114,7 +114,8 @@ _OVERRIDES: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] =
 _LOAD_OPTIONS: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] = {
     "extra_bufts": (str, lambda v: v in ("auto", "on", "off"), "auto, on or off"),
 }
-_LOADERS: dict[str, Callable[..., Target]] = {"builtin": _builtin, "gguf": _gguf}
+# The schemes whose factory, the registered one, takes the load options as keywords.
+_LOAD_SCHEMES = frozenset({"builtin", "gguf"})
 
 
 def generation_overrides(spec: str) -> dict[str, Any]:

@@ -48,10 +48,10 @@ class ServedModel:
 
 def served_model(spec: str) -> ServedModel:
     """`builtin` or `gguf:PATH`, with at most the `extra_bufts` load option."""
-    from assay.targets._registry import split_overrides
+    from assay.targets._registry import generation_overrides, split_overrides
 
     base, options = split_overrides(spec)
-    generation = sorted(set(options) - {"extra_bufts"})
+    generation = sorted(generation_overrides(spec))
     if generation:
         raise SpecError(
             f"model {spec!r}: {', '.join(generation)} is a per-request option; a served model "
@@ -74,9 +74,13 @@ def build_app(options: ServeOptions) -> tuple[Any, ServedModel, LoadSettings]:
     """The FastAPI app with the model loaded, what it serves and how it was loaded."""
     create_app, settings_module = _import_server()
     model = served_model(options.model)
-    wanted = LoadSettings(options.n_ctx, usable_cpus(), use_extra_bufts=True)
-    spec = options.model.partition("?")[0]
-    load = safe_load_settings(model.path, wanted, model.extra_bufts, spec=spec)
+    load = safe_load_settings(
+        model.path,
+        model.extra_bufts,
+        n_ctx=options.n_ctx,
+        n_threads=usable_cpus(),
+        spec=options.model,
+    )
     install_fast_top_logprobs()
     server_settings = settings_module.ServerSettings(
         host=options.host, port=options.port, interrupt_requests=options.interrupt_requests
