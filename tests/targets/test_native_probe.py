@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,7 @@ from assay.targets import FakeTarget, GenerateConfig, Request, resolve_target
 from assay.targets import _native_probe as native_probe
 from assay.targets._llamacpp import LlamaCppTarget, usable_cpus
 from assay.targets._native_probe import (
+    ExtraBufts,
     LoadSettings,
     cpu_features,
     cpu_flags,
@@ -60,6 +62,13 @@ def crash_unless_extra_bufts_off(path: Path, settings: LoadSettings) -> list[str
     if settings.use_extra_bufts:
         return SEGFAULT_WHILE_DECODING(path, settings)
     return SUCCEEDS(path, settings)
+
+
+def load_settings(path: Path, extra_bufts: ExtraBufts, **options: Any) -> LoadSettings:
+    """`safe_load_settings` with the context size and threads of SETTINGS."""
+    return safe_load_settings(
+        path, extra_bufts, n_ctx=SETTINGS.n_ctx, n_threads=SETTINGS.n_threads, **options
+    )
 
 
 def succeeds_never_run_with_extra_bufts(path: Path, settings: LoadSettings) -> list[str]:
@@ -158,11 +167,9 @@ def test_a_crash_is_one_line_naming_signal_cpu_and_fix(
     model_file: Path, tmp_path: Path, cpu: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(TargetUnavailable) as raised:
-        safe_load_settings(
+        load_settings(
             model_file,
             "on",
-            n_ctx=4096,
-            n_threads=2,
             spec="gguf:" + str(model_file),
             cache_dir=tmp_path / "cache",
             command=SEGFAULT_WHILE_DECODING,
@@ -182,11 +189,9 @@ def test_on_amx_auto_loads_without_extra_buffer_types(
     model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(native_probe, "cpu_flags", lambda: AMX_CPU)
-    chosen = safe_load_settings(
+    chosen = load_settings(
         model_file,
         "auto",
-        n_ctx=4096,
-        n_threads=2,
         spec="builtin",
         cache_dir=tmp_path,
         command=succeeds_never_run_with_extra_bufts,  # off from the start, not after a crash
@@ -199,11 +204,9 @@ def test_a_crash_with_extra_buffer_types_off_suggests_the_rebuild(
 ) -> None:
     monkeypatch.setattr(native_probe, "cpu_flags", lambda: AMX_CPU)
     with pytest.raises(TargetUnavailable) as raised:
-        safe_load_settings(
+        load_settings(
             model_file,
             "auto",
-            n_ctx=4096,
-            n_threads=2,
             spec="builtin",
             cache_dir=tmp_path,
             command=python_child("import os, signal; os.kill(os.getpid(), signal.SIGBUS)"),
@@ -220,21 +223,17 @@ def test_auto_retries_without_extra_buffer_types_and_remembers_both(
     model_file: Path, tmp_path: Path, cpu: pytest.MonkeyPatch
 ) -> None:
     # A CPU whose faulty buffer type the AMX check does not know: auto falls back by itself.
-    first = safe_load_settings(
+    first = load_settings(
         model_file,
         "auto",
-        n_ctx=4096,
-        n_threads=2,
         spec="builtin",
         cache_dir=tmp_path,
         command=crash_unless_extra_bufts_off,
     )
     assert first.use_extra_bufts is False
-    again = safe_load_settings(
+    again = load_settings(
         model_file,
         "auto",
-        n_ctx=4096,
-        n_threads=2,
         spec="builtin",
         cache_dir=tmp_path,
         command=must_not_run,
@@ -247,11 +246,9 @@ def test_when_the_retry_crashes_too_the_line_is_about_the_retry(
 ) -> None:
     tried: list[bool] = []
     with pytest.raises(TargetUnavailable) as raised:
-        safe_load_settings(
+        load_settings(
             model_file,
             "auto",
-            n_ctx=4096,
-            n_threads=2,
             spec=f"gguf:{model_file}",
             cache_dir=tmp_path,
             command=crashes_both_ways(tried),
@@ -273,11 +270,9 @@ def test_forced_on_is_not_retried(
     model_file: Path, tmp_path: Path, cpu: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(TargetUnavailable, match="SIGSEGV"):
-        safe_load_settings(
+        load_settings(
             model_file,
             "on",
-            n_ctx=4096,
-            n_threads=2,
             spec="builtin",
             cache_dir=tmp_path,
             command=crash_unless_extra_bufts_off,
