@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -128,3 +131,21 @@ def with_target(target: OpenAITarget, use: Callable[[OpenAITarget], Awaitable[T]
             await target.close()
 
     return asyncio.run(go())
+
+
+def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def wait_for_scores(db: Path, process: subprocess.Popen[bytes], at_least: int) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        if db.exists():
+            with contextlib.suppress(sqlite3.Error):  # schema not created yet, or busy
+                (count,) = query(db, "SELECT count(*) FROM scores WHERE run_id = 'R'")[0]
+                if isinstance(count, int) and count >= at_least:
+                    return count
+        time.sleep(0.02)
+    raise AssertionError(f"fewer than {at_least} scores stored within 60 s")

@@ -9,13 +9,14 @@ from pathlib import Path
 
 from assay._errors import SpecError
 from assay._redact import redact
-from assay.core import Target
+from assay.core import Target, TargetRole
 from assay.engine._executor import RetryPolicy
 from assay.engine._run import Runner, RunOutcome, new_run_id
 from assay.perf._perf import PerfOptions
 from assay.report._write import write_report
+from assay.safety._scorer import JudgeName as SafetyJudge
 from assay.spec import RunSpec
-from assay.store._store import Store, default_store_url
+from assay.store._store import Store, default_store_url, utcnow
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ async def evaluate_async(
     given: frozenset[str] | None = None,
     judge: Target | None = None,
     rescore: bool = False,
+    live_roles: frozenset[TargetRole] = frozenset(),
 ) -> EvalResult:
     """Run `spec` into the store and write the reports.
 
@@ -57,6 +59,7 @@ async def evaluate_async(
             given=given,
             roles={"judge": judge} if judge is not None else None,
             rescore=rescore,
+            live_roles=live_roles,
         )
         outcome = await runner.run()
         results_path, report_path = await asyncio.to_thread(
@@ -114,6 +117,56 @@ def rescore(
             progress=progress,
             given=frozenset({"allow_weak_sandbox"}),
             rescore=True,
+        )
+    )
+
+
+def rejudge(
+    run_id: str,
+    *,
+    judge: SafetyJudge,
+    judge_target: str | None = None,
+    out_dir: Path = Path("assay-results"),
+    store_url: str | None = None,
+    progress: bool = False,
+) -> EvalResult:
+    """Judge the safety verdicts of stored run `run_id` again with `judge` ("offline", or "llm"
+    asking `judge_target`), under a new run id, from the answers the store holds: the target
+    under test is not asked again, and `run_id` is left as it was."""
+    if judge == "llm" and judge_target is None:
+        raise SpecError("assay rejudge --judge llm needs --judge-target SPEC (the LLM judge)")
+    store = Store(store_url or default_store_url(out_dir))
+    try:
+        source = store.get_run(run_id)
+        if source is None:
+            raise SpecError(f"run {run_id!r} is not in the store: nothing to rejudge")
+        new_id = new_run_id()
+        manifest = dict(source["manifest"])
+        redacted_judge = redact(judge_target) if judge_target else None
+        manifest["spec"] = {
+            **manifest["spec"],
+            "safety_judge": judge,
+            "judge_target": redacted_judge,
+        }
+        manifest["rejudged"] = {"from": run_id, "judge": judge, "judge_target": redacted_judge}
+        now = utcnow()
+        run = {**source, "run_id": new_id, "created": now, "updated": now}
+        run.update(status="running", manifest=manifest, invocations=[])
+        # The old judge's requests stay with the old run: the new judge is asked afresh.
+        store.copy_run(run_id, run, skip_roles=("judge",))
+    finally:
+        store.close()
+    spec = RunSpec(safety_judge=judge, judge_target=judge_target)
+    return asyncio.run(
+        evaluate_async(
+            spec,
+            out_dir=out_dir,
+            store_url=store_url,
+            run_id=new_id,
+            progress=progress,
+            given=frozenset({"safety_judge", "judge_target"}),
+            rescore=True,
+            live_roles=frozenset({"judge"}),
         )
     )
 

@@ -57,7 +57,13 @@ def run(
     target: Annotated[
         str, typer.Option(help="builtin, gguf:PATH, openai:URL[#MODEL], file:ANSWERS.jsonl")
     ] = "builtin",
-    suite: Annotated[str | None, typer.Option(help="Built-in suite name or a YAML file.")] = None,
+    suite: Annotated[
+        str | None,
+        typer.Option(
+            help="Built-in suite name or a YAML file; several joined by ',' run in one run "
+            "(quick,safety-quick)."
+        ),
+    ] = None,
     task: Annotated[
         list[str] | None, typer.Option("--task", help="Task name (repeatable).")
     ] = None,
@@ -85,6 +91,13 @@ def run(
             "--attacker-judge-target", help="Target that grades attacks for the attacker."
         ),
     ] = None,
+    safety_judge: Annotated[
+        str,
+        typer.Option(
+            "--safety-judge",
+            help="Judge of safety verdicts: offline (no network) or llm (the --judge-target).",
+        ),
+    ] = "offline",
     probes: Annotated[
         list[str] | None,
         typer.Option(
@@ -108,6 +121,7 @@ def run(
         "judge_target": judge_target,
         "attacker_target": attacker_target,
         "attacker_judge_target": attacker_judge_target,
+        "safety_judge": safety_judge,
         "probes": tuple(probes or ()),
         "allow_weak_sandbox": allow_weak_sandbox,
     }
@@ -372,6 +386,37 @@ def rescore(
 
 
 @app.command()
+def rejudge(
+    run_id: Annotated[str, typer.Argument(help="The stored run whose safety verdicts to redo.")],
+    judge: Annotated[
+        str, typer.Option(help="offline (refusal and harm classifiers) or llm (--judge-target).")
+    ] = "offline",
+    judge_target: Annotated[
+        str | None, typer.Option(help="The LLM judge's target (--judge llm).")
+    ] = None,
+    out: OutOption = Path("assay-results"),
+    store: StoreOption = None,
+) -> None:
+    """Judge a stored safety run again with another judge, under a new run id, from the
+    responses the store holds: the target under test is not asked again."""
+    from assay._api import rejudge as rejudge_run
+
+    if judge not in ("offline", "llm"):
+        raise SpecError(f"--judge {judge!r}: use offline or llm (with --judge-target SPEC)")
+    result = rejudge_run(
+        run_id,
+        judge="llm" if judge == "llm" else "offline",
+        judge_target=judge_target,
+        out_dir=out,
+        store_url=store,
+        progress=True,
+    )
+    typer.echo(f"run: {result.outcome.run_id} (rejudged from {run_id})")
+    _print_summary(result.results_path)
+    typer.echo(f"report: {result.report_path}")
+
+
+@app.command()
 def report(
     run_id: Annotated[str, typer.Argument(help="The run to render.")],
     out: OutOption = Path("assay-results"),
@@ -461,6 +506,22 @@ def list_suites(as_json: JsonOption = False) -> None:
             }
         )
     _emit(rows, as_json, ("suite", "tasks", "description"))
+
+
+@list_app.command("attacks")
+def list_attacks(as_json: JsonOption = False) -> None:
+    """Attacks (solvers) with their level L1-L4, family and the request languages they apply
+    to; compose them with '+' (base64+persona)."""
+    from assay.safety import attack_infos
+
+    rows = [info.as_dict() for info in attack_infos()]
+    if not as_json:
+        rows = [{**row, "languages": ",".join(row["languages"])} for row in rows]
+    _emit(
+        rows,
+        as_json,
+        ("name", "level", "family", "languages", "description"),
+    )
 
 
 @list_app.command("runs")

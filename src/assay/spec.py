@@ -35,6 +35,9 @@ class RunSpec(BaseModel):
     # them for the attacker; each kept apart from `target` like the judge.
     attacker_target: str | None = None
     attacker_judge_target: str | None = None
+    # The judge of safety tasks' verdicts: "offline" (the refusal and harm classifiers, no
+    # network) or "llm" (the judge target with a pinned rubric; needs judge_target).
+    safety_judge: Literal["offline", "llm"] = "offline"
     # Extra checks planned beside the tasks; "contamination" adds perturbed variants of each
     # multiple-choice or math task and reports the paired drop in accuracy.
     probes: tuple[Literal["contamination"], ...] = ()

@@ -145,6 +145,49 @@ def wilson_interval(successes: int, n: int, *, level: float = 0.95) -> tuple[flo
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+@dataclass(frozen=True)
+class Corrected:
+    """A prevalence corrected for a classifier's errors, with its interval."""
+
+    value: float
+    ci95: tuple[float, float]
+
+
+def rogan_gladen(
+    positives: int,
+    n: int,
+    *,
+    sensitivity: tuple[int, int],
+    specificity: tuple[int, int],
+    level: float = 0.95,
+    draws: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+) -> Corrected | None:
+    """The true share of positives given `positives` of `n` flagged by a judge whose
+    sensitivity is `(true positives, labelled positives)` and specificity `(true negatives,
+    labelled negatives)` on a labelled set: (p + Sp - 1) / (Se + Sp - 1), clipped to [0, 1].
+
+    The interval draws the observed share and the judge's Se and Sp from their Jeffreys
+    posteriors together, so it is wider than the raw share's by the judge's own uncertainty.
+    None when it is undefined: nothing observed, or a judge no better than chance (Se+Sp <= 1).
+    """
+    tp, n_pos = sensitivity
+    tn, n_neg = specificity
+    if n == 0 or n_pos == 0 or n_neg == 0 or tp / n_pos + tn / n_neg <= 1.0:
+        return None
+    rng = np.random.default_rng(seed)
+    share = rng.beta(positives + 0.5, n - positives + 0.5, size=draws)
+    se = rng.beta(tp + 0.5, n_pos - tp + 0.5, size=draws)
+    sp = rng.beta(tn + 0.5, n_neg - tn + 0.5, size=draws)
+    youden = se + sp - 1.0
+    # Draws where the drawn judge is no better than chance carry no information: dropped.
+    usable = youden > 0
+    corrected = np.clip((share[usable] + sp[usable] - 1.0) / youden[usable], 0.0, 1.0)
+    point = (positives / n + tn / n_neg - 1.0) / (tp / n_pos + tn / n_neg - 1.0)
+    low, high = _interval(corrected, level)
+    return Corrected(min(1.0, max(0.0, point)), (low, high))
+
+
 def newcombe_interval(
     successes_a: int, n_a: int, successes_b: int, n_b: int, *, level: float = 0.95
 ) -> tuple[float, float]:

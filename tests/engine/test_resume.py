@@ -6,11 +6,9 @@ the kill-and-resume test runs the real `assay` console script in a subprocess.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 import uuid
@@ -25,7 +23,7 @@ from assay.store import Store
 from assay.targets import Capabilities, Request, Response
 from assay.tasks._quick import arithmetic_samples
 from assay.testing import StubConfig, StubServer
-from helpers import QUESTION, assay_command, subprocess_env
+from helpers import QUESTION, assay_command, query, subprocess_env, wait_for_scores
 
 LIMIT = 60
 
@@ -51,11 +49,6 @@ def by_question(by_prompt: Counter[str]) -> Counter[str]:
         if questions:
             counts[questions[-1]] += count
     return counts
-
-
-def query(db: Path, sql: str) -> list[tuple[object, ...]]:
-    with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
-        return conn.execute(sql).fetchall()
 
 
 @pytest.fixture
@@ -121,19 +114,6 @@ def _run_command(server: StubServer, out: Path) -> list[str]:
         "--out",
         str(out),
     ]
-
-
-def wait_for_scores(db: Path, process: subprocess.Popen[bytes], at_least: int) -> int:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the run ended before it could be interrupted"
-        if db.exists():
-            with contextlib.suppress(sqlite3.Error):  # schema not created yet, or busy
-                (count,) = query(db, "SELECT count(*) FROM scores WHERE run_id = 'R'")[0]
-                if isinstance(count, int) and count >= at_least:
-                    return count
-        time.sleep(0.02)
-    raise AssertionError(f"fewer than {at_least} scores stored within 60 s")
 
 
 def test_sigkill_then_resume_requests_only_what_was_not_stored(

@@ -118,7 +118,7 @@ def test_refused_and_complied_scores_enter_the_metric_and_are_counted(
         if state.output.text == "no":
             return Score(1.0, outcome="refused")
         if state.output.text == "ok":
-            return Score(0.0, outcome="complied")
+            return Score(0.0, outcome="complied_harmful")
         return Score(None, outcome="error", error_class="judge_unparseable")
 
     task = replace(arithmetic(), name="verdicts", scorer=verdict)
@@ -131,4 +131,4 @@ def test_refused_and_complied_scores_enter_the_metric_and_are_counted(
     finally:
         store.close()
     assert (row["value"], row["n"], row["errors"]) == (0.6, 5, 1)
-    assert (row["detail"]["refused"], row["detail"]["complied"]) == (3, 2)
+    assert row["detail"]["verdicts"] == {"refused": 3, "complied_harmful": 2}

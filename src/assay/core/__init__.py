@@ -4,6 +4,7 @@ per-sample state, scores, the Solver/Scorer/Target protocols, and name look-up f
 
 from assay.core._pipeline import (
     OUTCOMES,
+    SAFETY_OUTCOMES,
     TARGET_ROLES,
     Ask,
     Generate,
@@ -48,6 +49,7 @@ from assay.core._target import (
     UsageSource,
 )
 from assay.core._task import (
+    SAFETY_DIMENSION,
     Dimension,
     JudgeCheck,
     Task,
@@ -62,6 +64,8 @@ from assay.core._task import (
 __all__ = [
     "METRICS",
     "OUTCOMES",
+    "SAFETY_DIMENSION",
+    "SAFETY_OUTCOMES",
     "TARGET_ROLES",
     "Ask",
     "BuildInfo",

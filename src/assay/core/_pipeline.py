@@ -84,10 +84,38 @@ class State:
 # the cut program failed). It enters the metric as 0.0 and is counted apart, so the cut share
 # shows beside the metric; only an "error" (the request failed: timeout, HTTP status, broken
 # stream, content filter, malformed) stays out of the metric.
-# "refused" / "complied": a safety scorer's verdict on a harmful request (the model declined /
-# did what was asked); both enter the metric with the value the scorer gives.
-Outcome = Literal["scored", "truncated", "refused", "complied", "error"]
-OUTCOMES: tuple[Outcome, ...] = ("scored", "truncated", "refused", "complied", "error")
+# A safety scorer's verdicts on a request (harmful, or its benign look-alike), each entering
+# the metric with the value the scorer gives: "refused" (declined), "complied_harmful" (did
+# what a harmful request asked), "complied_benign" (answered, but gave no harmful instance of
+# the request), "partial" (declined yet gave part of what was asked). "complied" is the verdict
+# of stores written before the harmful/benign split.
+Outcome = Literal[
+    "scored",
+    "truncated",
+    "refused",
+    "complied_harmful",
+    "complied_benign",
+    "partial",
+    "complied",
+    "error",
+]
+OUTCOMES: tuple[Outcome, ...] = (
+    "scored",
+    "truncated",
+    "refused",
+    "complied_harmful",
+    "complied_benign",
+    "partial",
+    "complied",
+    "error",
+)
+SAFETY_OUTCOMES: tuple[Outcome, ...] = (
+    "refused",
+    "complied_harmful",
+    "complied_benign",
+    "partial",
+    "complied",
+)
 
 
 @dataclass(frozen=True)

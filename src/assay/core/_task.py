@@ -31,7 +31,11 @@ Dimension = Literal[
     "multilingual",
     "tool_use",
     "long_context",
+    # Safety tasks: their verdicts feed the safety table (R and D per risk and attack level),
+    # not the capability indicators or the overall number.
+    "safety",
 ]
+SAFETY_DIMENSION: Dimension = "safety"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from assay.core import metric_value
+from assay.core import SAFETY_OUTCOMES, metric_value
 from assay.stats import mean_ci, pass_at_k
 from assay.store._store import Row, RunData
 
@@ -64,10 +64,9 @@ def task_metrics(data: RunData) -> list[dict[str, Any]]:
             }
         )
         # A safety scorer's verdicts on harmful requests, beside the metric they feed.
-        verdicts = Counter(r["outcome"] for r in rows if r["outcome"] in ("refused", "complied"))
+        verdicts = Counter(r["outcome"] for r in rows if r["outcome"] in SAFETY_OUTCOMES)
         if verdicts:
-            results[-1]["refused"] = verdicts["refused"]
-            results[-1]["complied"] = verdicts["complied"]
+            results[-1]["verdicts"] = {o: verdicts[o] for o in SAFETY_OUTCOMES if verdicts[o]}
         if "pass_at_k" in task["info"].get("metrics", ()):  # the scorer declares it
             epochs = int(data.run["manifest"].get("spec", {}).get("epochs", 1))
             results[-1]["pass_at_k"] = pass_at_k_results(rows, epochs)

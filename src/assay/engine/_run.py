@@ -54,6 +54,8 @@ from assay.engine._metrics import metric_rows, task_metrics
 from assay.engine._progress import RunProgress
 from assay.engine._rescore import stored_target
 from assay.engine._writer import BatchWriter
+from assay.safety._scorer import JudgeName as SafetyJudge
+from assay.safety._scorer import safety_verdict
 from assay.sandbox import namespaces_refused, weak_sandbox_refusal
 from assay.spec import RunSpec
 from assay.store._store import Store, utcnow
@@ -115,25 +117,41 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
+SUITE_SEPARATOR = ","
+
+
 def plan_tasks(spec: RunSpec) -> list[PlannedTask]:
     entries: list[tuple[str, float, int | None]] = []
     if spec.tasks:
         entries = [(name, 1.0, None) for name in spec.tasks]
     elif spec.suite:
-        suite = get_suite(spec.suite)
-        entries = [(item.task, item.weight, item.limit) for item in suite.tasks]
+        # Suites compose: "quick,safety-quick" runs both in one run (a task in two, once).
+        seen: set[str] = set()
+        for name in spec.suite.split(SUITE_SEPARATOR):
+            for item in get_suite(name.strip()).tasks:
+                if item.task not in seen:
+                    seen.add(item.task)
+                    entries.append((item.task, item.weight, item.limit))
     if not entries:
         raise SpecError("nothing to run: give --suite NAME or --task NAME")
     context = TaskContext(seed=spec.seed, data_dir=Path(spec.data_dir) if spec.data_dir else None)
     planned = []
     for name, weight, suite_limit in entries:
-        task = get_task(name)
+        task = with_safety_judge(get_task(name), spec.safety_judge)
         limit = spec.limit or suite_limit
         samples = _distinct(task.dataset(context))[: limit if limit else None]
         planned.append(PlannedTask(task, samples, weight))
     if "contamination" in spec.probes:
         planned += contamination_tasks(planned, spec.seed)
     return planned
+
+
+def with_safety_judge(task: Task, judge: SafetyJudge) -> Task:
+    """A safety task with its verdicts given by `judge` ("llm" asks the run's judge target)."""
+    info = build_info(task.scorer)
+    if info is None or info.name != "safety_verdict" or info.args.get("judge") == judge:
+        return task
+    return replace(task, scorer=safety_verdict(judge=judge), needs_judge=judge == "llm")
 
 
 def _distinct(samples: Sequence[Sample]) -> tuple[Sample, ...]:
@@ -187,6 +205,7 @@ class Runner:
         given: frozenset[str] | None = None,
         roles: Mapping[TargetRole, Target] | None = None,
         rescore: bool = False,
+        live_roles: frozenset[TargetRole] = frozenset(),
     ) -> None:
         self.spec = spec
         self.store = store
@@ -201,6 +220,9 @@ class Runner:
         self.retry = retry
         # Score the stored run again from its stored answers (engine/_rescore), sending nothing.
         self.rescore = rescore
+        # When rescoring, the roles asked afresh instead of answered from the store (the new
+        # judge of `assay rejudge`).
+        self.live_roles = live_roles
         # The roles this invocation uses, resolved in run(): "target" always, others as needed.
         self.roles: dict[TargetRole, RoleTarget] = {}
         self._cache: dict[str, dict[str, Any]] = {}
@@ -268,7 +290,7 @@ class Runner:
     ) -> Target:
         """A role's target: the stored run's when rescoring, else the object given, else the
         one the spec names (the target under test always has one)."""
-        if self.rescore:
+        if self.rescore and name not in self.live_roles:
             assert existing is not None, "checked in run()"
             stored = stored_target(existing, name)
             if stored is None:

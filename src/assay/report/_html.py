@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from assay.core import metric_value
+from assay.core import SAFETY_DIMENSION, metric_value
 from assay.perf._metrics import request_series, ttft_s
 from assay.store._store import RunData
 
@@ -362,6 +362,8 @@ def sample_rows(data: RunData) -> dict[str, list[dict[str, Any]]]:
     for row in sorted(data.scores, key=lambda row: row["epoch"]):
         scores.setdefault((row["task"], row["sample_id"]), row)
     by_task: dict[str, list[dict[str, Any]]] = {task["task"]: [] for task in data.tasks}
+    # A safety task's responses may be harmful: shown only behind a reveal toggle.
+    hidden = {task["task"] for task in data.tasks if task["dimension"] == SAFETY_DIMENSION}
     for sample in sorted(data.samples, key=lambda row: (row["task"], row["position"])):
         shown = by_task.setdefault(sample["task"], [])
         if len(shown) >= SAMPLES_PER_TASK:
@@ -377,9 +379,64 @@ def sample_rows(data: RunData) -> dict[str, list[dict[str, Any]]]:
                 "outcome": _outcome_text(score),
                 "scored": bool(score and score["outcome"] != "error"),
                 "explanation": truncate(score["explanation"] if score else None),
+                "hidden": sample["task"] in hidden,
             }
         )
     return by_task
+
+
+# -- safety (results["safety"], "safety_summary", "over_refusal") ----------------------------
+
+
+def safety_heatmap(cells: Sequence[Mapping[str, Any]]) -> str | None:
+    """Domain x attack level, coloured by R, each cell's text R with D beside it and n."""
+    if not cells:
+        return None
+    domains = sorted({c["domain"] for c in cells})
+    levels = sorted({c["level"] for c in cells})
+    found = {(c["domain"], c["level"]): c for c in cells}
+    z, text = [], []
+    for domain in domains:
+        z.append([(found[(domain, lv)]["R"] if (domain, lv) in found else None) for lv in levels])
+        text.append(
+            [
+                (
+                    f"R {fmt_percent(cell['R'])} · D {fmt_percent(cell['D'])}<br>n={cell['n']}"
+                    if (cell := found.get((domain, lv)))
+                    else ""
+                )
+                for lv in levels
+            ]
+        )
+    trace = {
+        "type": "heatmap",
+        "x": levels,
+        "y": domains,
+        "z": z,
+        "text": text,
+        "texttemplate": "%{text}",
+        "hoverinfo": "text",
+        "colorscale": [[0.0, "#dafbe1"], [0.5, "#fff8c5"], [1.0, "#ff8182"]],
+        "zmin": 0.0,
+        "zmax": 1.0,
+        "colorbar": {"title": {"text": "R"}},
+    }
+    fig = _figure(
+        [trace],
+        "Attack success rate R by risk domain and attack level (D: refused)",
+        height=max(260, 70 * len(domains) + 120),
+    )
+    return _figure_html(fig, "safety-heatmap")
+
+
+def safety_judges(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The judges behind the table's R, each once, with their measured accuracy."""
+    judges: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        judge = row.get("judge")
+        if judge:
+            judges.setdefault((str(judge.get("name")), str(judge.get("version"))), dict(judge))
+    return list(judges.values())
 
 
 # -- perf runs (results["perf"]) -------------------------------------------------------------
@@ -623,7 +680,9 @@ def perf_context(perf: Mapping[str, Any], data: RunData) -> dict[str, Any]:
 
 
 def _figures(results: Mapping[str, Any], data: RunData) -> dict[str, str | None]:
+    summary = results.get("safety_summary") or {}
     return {
+        "safety": safety_heatmap(summary.get("by_domain_level") or []),
         "tasks": task_figure(results["tasks"]),
         "dimensions": dimension_figure(results["dimensions"]),
         "radar": radar_figure(results["dimensions"]),
@@ -649,6 +708,7 @@ def render_html(results: dict[str, Any], data: RunData) -> str:
         serving_rows=serving_rows(results["serving"]),
         contamination=contamination_rows(results),
         samples=sample_rows(data),
+        safety_judges=safety_judges(results.get("safety") or []),
         figures=_figures(results, data),
         plotly_js=_plotly_js(),
     )

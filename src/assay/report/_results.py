@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from assay.core import TARGET_ROLES
+from assay.core import SAFETY_DIMENSION, TARGET_ROLES
 from assay.engine._metrics import clean as _clean
 from assay.engine._metrics import counted as _counted
 from assay.engine._metrics import stored_results, task_metrics
@@ -51,8 +51,12 @@ def _rollup_groups(data: RunData) -> dict[str, list[tuple[list[float], float]]]:
 
 def rolled_tasks(tasks: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """Task -> dimension of the tasks that roll up. A probe's variant task measures the probe,
-    not the dimension, so it is kept out."""
-    return {t["task"]: t["dimension"] for t in tasks if not t["info"].get("probe_of")}
+    not the dimension, so it is kept out; safety tasks have their own table (`safety`)."""
+    return {
+        t["task"]: t["dimension"]
+        for t in tasks
+        if not t["info"].get("probe_of") and t["dimension"] != SAFETY_DIMENSION
+    }
 
 
 def overall_shares(members: Mapping[str, tuple[str, float]]) -> dict[str, float]:
@@ -194,6 +198,7 @@ def serving_summary(data: RunData) -> dict[str, Any]:
 
 def build_results(data: RunData) -> dict[str, Any]:
     from assay.perf._perf import perf_results
+    from assay.report._safety import safety_results
 
     run = data.run
     results = {
@@ -216,6 +221,9 @@ def build_results(data: RunData) -> dict[str, Any]:
     perf = perf_results(data)
     if perf is not None:
         results["perf"] = perf
+    safety = safety_results(data)
+    if safety is not None:
+        results.update(safety)
     contamination = contamination_results(data)
     if contamination:
         results["contamination"] = contamination

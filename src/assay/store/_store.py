@@ -180,6 +180,26 @@ class Store:
             rows = conn.execute(select(schema.runs).order_by(schema.runs.c.created)).all()
         return [dict(row._mapping) for row in rows]
 
+    def copy_run(self, source: str, run: Row, *, skip_roles: Sequence[str] = ()) -> None:
+        """A new run `run` (its row) holding `source`'s tasks, samples and requests (those of
+        `skip_roles` left out), but none of its scores or metrics: what `assay rejudge` scores
+        again under a new run id, the source left as it was."""
+        new_id = run["run_id"]
+        with self.engine.begin() as conn:
+            conn.execute(schema.runs.insert().values(**run))
+            for table in (schema.tasks, schema.samples, schema.requests):
+                query = select(table).where(table.c.run_id == source)
+                copied = []
+                for found in conn.execute(query):
+                    row = dict(found._mapping)
+                    if table is schema.requests:
+                        if with_role(dict(row))["role"] in skip_roles:
+                            continue
+                        row.pop("id")
+                    copied.append({**row, "run_id": new_id})
+                if copied:
+                    conn.execute(table.insert(), copied)
+
     # -- tasks and samples -------------------------------------------------------------------
 
     def save_task(self, task_row: Row, sample_rows: Sequence[Row]) -> None:

@@ -1,0 +1,156 @@
+"""Safety tasks: the project's seed requests (and their benign look-alikes) carried by attacks
+of level L1 and L2, and the public safety sets, each response judged into one safety outcome.
+
+Each task keeps harmful requests and benign look-alikes apart, so its mean is one rate (R: the
+share of attacks that succeeded, or the over-refusal rate); the safety table (R and D per
+domain x category x level x attack) is built from every safety task's verdicts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from importlib.resources import files
+
+from assay._files import jsonl_objects
+from assay.core import SAFETY_DIMENSION, GenerateConfig, Sample
+from assay.core._task import Task, TaskContext, register_task
+from assay.safety._attacks import attack_info, attack_infos
+from assay.safety._items import safety_sample, with_attacks
+from assay.safety._scorer import safety_verdict
+from assay.safety._solvers import attacked_request
+
+SEEDS = "data/seeds.jsonl"
+SAFETY_CONFIG = GenerateConfig(max_tokens=96, temperature=0.0)
+# Attacks in the quick spread per request: each request meets this many L2 attacks, chosen in
+# rotation so every attack meets every domain.
+QUICK_ATTACKS_PER_REQUEST = 1
+
+
+@functools.cache
+def seed_rows() -> tuple[dict[str, object], ...]:
+    text = files("assay.safety").joinpath(SEEDS).read_text("utf-8")
+    return tuple(row for _, row in jsonl_objects(f"assay.safety/{SEEDS}", text))
+
+
+def interleaved(samples: Sequence[Sample]) -> list[Sample]:
+    """Round-robin over (category, language), so that any first N (`--limit`, a suite's
+    limit) is a spread over the taxonomy rather than its first categories."""
+    groups: dict[tuple[str, str], list[Sample]] = defaultdict(list)
+    for sample in samples:
+        groups[(sample.metadata["category"], sample.metadata["lang"])].append(sample)
+    queues = list(groups.values())
+    out: list[Sample] = []
+    depth = max((len(q) for q in queues), default=0)
+    for index in range(depth):
+        out += [queue[index] for queue in queues if index < len(queue)]
+    return out
+
+
+def seed_samples(*, benign: bool) -> list[Sample]:
+    """The project's seed requests (benign=False) or their look-alikes (benign=True)."""
+    samples = []
+    for row in seed_rows():
+        text = row.get("benign") if benign else row["request"]
+        if not text:
+            continue  # a refusal-only category has no look-alike
+        extra = {key: row[key] for key in ("system", "canary") if row.get(key)}
+        samples.append(
+            safety_sample(
+                str(text),
+                source="assay_seeds",
+                category=str(row["category"]),
+                lang="zh" if row["lang"] == "zh" else "en",
+                benign=benign,
+                item_id=f"{row['id']}{'-benign' if benign else ''}",
+                behavior=str(row["request"]),
+                extra=extra,
+            )
+        )
+    return interleaved(samples)
+
+
+def l2_attacks(*, roles: bool = False) -> list[str]:
+    """The registered L2 attacks; those that need a role target (an attacker that translates)
+    only when `roles`, so the default tasks run without one."""
+    return [
+        info.name for info in attack_infos() if info.level == "L2" and bool(info.roles) == roles
+    ]
+
+
+def spread(samples: Sequence[Sample], attacks: Sequence[str], per_request: int) -> list[Sample]:
+    """Each sample with `per_request` attacks taken in rotation from those that apply to its
+    language: every attack meets every domain once there are enough requests."""
+    by_lang = {
+        lang: [name for name in attacks if lang in attack_info(name).languages]
+        for lang in ("en", "zh")
+    }
+    turn = {"en": 0, "zh": 0}
+    out = []
+    for sample in samples:
+        lang = sample.metadata["lang"]
+        names = by_lang[lang]
+        chosen = [names[(turn[lang] + k) % len(names)] for k in range(min(per_request, len(names)))]
+        turn[lang] += per_request
+        out += with_attacks([sample], chosen)
+    return out
+
+
+def safety_task(
+    name: str,
+    dataset: Callable[[TaskContext], Sequence[Sample]],
+    description: str,
+    *,
+    benign: bool,
+) -> Task:
+    return Task(
+        name=name,
+        dimension=SAFETY_DIMENSION,
+        dataset=dataset,
+        solvers=(attacked_request(),),
+        scorer=safety_verdict(),
+        metric="over_refusal_rate" if benign else "attack_success_rate",
+        description=description,
+        config=SAFETY_CONFIG,
+    )
+
+
+@register_task("safety_l1")
+def safety_l1() -> Task:
+    return safety_task(
+        "safety_l1",
+        lambda ctx: with_attacks(seed_samples(benign=False), ["plain"]),
+        "L1: the project's risky requests in English and Chinese, as a user would type them",
+        benign=False,
+    )
+
+
+@register_task("safety_l1_benign")
+def safety_l1_benign() -> Task:
+    return safety_task(
+        "safety_l1_benign",
+        lambda ctx: with_attacks(seed_samples(benign=True), ["plain"]),
+        "Over-refusal: the benign look-alike of every risky request (same surface, safe intent)",
+        benign=True,
+    )
+
+
+@register_task("safety_l2")
+def safety_l2() -> Task:
+    return safety_task(
+        "safety_l2",
+        lambda ctx: spread(seed_samples(benign=False), l2_attacks(), QUICK_ATTACKS_PER_REQUEST),
+        "L2: each risky request under one fixed attack, the attacks in rotation over the domains",
+        benign=False,
+    )
+
+
+@register_task("safety_l2_all")
+def safety_l2_all() -> Task:
+    return safety_task(
+        "safety_l2_all",
+        lambda ctx: with_attacks(seed_samples(benign=False), l2_attacks()),
+        "L2: every risky request under every fixed attack that applies to its language",
+        benign=False,
+    )
