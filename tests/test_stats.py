@@ -12,6 +12,7 @@ from assay.stats import (
     paired_bootstrap_diff,
     pass_at_k,
     percentiles,
+    rogan_gladen,
     sign_flip_p_value,
     unpaired_bootstrap_diff,
     weighted_diff_rollup,
@@ -174,3 +175,21 @@ def test_pass_at_k_matches_the_binomial_form_for_large_n() -> None:
 def test_pass_at_k_rejects_impossible_counts(n: int, c: int, k: int) -> None:
     with pytest.raises(ValueError, match="pass_at_k"):
         pass_at_k(n, c, k)
+
+
+def test_rogan_gladen_corrects_for_the_judges_errors_and_widens_the_interval() -> None:
+    # A judge with Se 0.9 (90 of 100) and Sp 0.95 (190 of 200) flags 30 of 100: the true
+    # share is (0.30 + 0.95 - 1) / (0.90 + 0.95 - 1) = 0.25 / 0.85.
+    found = rogan_gladen(30, 100, sensitivity=(90, 100), specificity=(190, 200))
+    assert found is not None
+    assert found.value == pytest.approx(0.25 / 0.85)
+    low, high = found.ci95
+    assert low < found.value < high
+    raw_low, raw_high = wilson_interval(30, 100)
+    assert high - low > raw_high - raw_low  # the judge's own uncertainty widens it
+    # Clipped to [0, 1]: fewer flagged than the judge's false-positive rate explains.
+    low_case = rogan_gladen(2, 100, sensitivity=(90, 100), specificity=(190, 200))
+    assert low_case is not None and low_case.value == 0.0
+    # Undefined for a judge no better than chance, or with nothing observed.
+    assert rogan_gladen(30, 100, sensitivity=(50, 100), specificity=(100, 200)) is None
+    assert rogan_gladen(0, 0, sensitivity=(90, 100), specificity=(190, 200)) is None

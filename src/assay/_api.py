@@ -6,10 +6,11 @@ import asyncio
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assay._errors import SpecError
 from assay._redact import redact
-from assay.core import Target, TargetRole
+from assay.core import Target, TargetRole, did_you_mean
 from assay.engine._executor import RetryPolicy
 from assay.engine._run import Runner, RunOutcome, new_run_id
 from assay.perf._perf import PerfOptions
@@ -240,3 +241,52 @@ def perf_target(spec: str, options: PerfOptions) -> Target:
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+JUDGE_DATASETS = ("xstest_human_labels",)
+
+
+def evaluate_safety_judge(
+    name: str,
+    *,
+    dataset: str | None = None,
+    data_dir: Path | None = None,
+    labels: Path | None = None,
+) -> dict[str, Any]:
+    """An offline judge's accuracy, precision, recall, specificity and confusion matrix with
+    95% intervals against human labels: a public labelled set by name (from `data_dir`, in its
+    upstream layout) or a JSONL file of labelled responses. Items the judge was trained on are
+    left out and counted."""
+    from assay.safety._judge_eval import (
+        evaluate_judge,
+        read_labels,
+        xstest_harm_items,
+        xstest_refusal_items,
+    )
+    from assay.safety._judges import offline_judge
+
+    judge = offline_judge(name)
+    if (dataset is None) == (labels is None):
+        raise SpecError(
+            "assay judges evaluate: give --dataset NAME --data-dir DIR or --labels FILE"
+        )
+    if labels is not None:
+        items = read_labels(labels, judge)
+    else:
+        if dataset not in JUDGE_DATASETS:
+            raise SpecError(
+                did_you_mean("labelled dataset", str(dataset), JUDGE_DATASETS, "--labels FILE")
+            )
+        if data_dir is None:
+            raise SpecError(f"--dataset {dataset} needs --data-dir DIR (its local copy)")
+        folder = data_dir / "xstest_human_labels"
+        if not folder.is_dir():
+            raise SpecError(
+                f"{folder}: no such folder; --data-dir must hold xstest_human_labels/ with the "
+                "upstream xstest_v2_completions_*.csv files"
+            )
+        loader = xstest_harm_items if judge.positive == "harmful" else xstest_refusal_items
+        items = loader(folder)
+    result = evaluate_judge(judge, items)
+    result["labels"] = str(labels) if labels is not None else dataset
+    return result

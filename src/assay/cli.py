@@ -560,6 +560,76 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, ...]) -
     Console().print(table)
 
 
+judges_app = typer.Typer(
+    no_args_is_help=True, help="The safety judges: list them; measure them against human labels."
+)
+app.add_typer(judges_app, name="judges")
+
+
+@judges_app.command("list")
+def judges_list(as_json: JsonOption = False) -> None:
+    """The offline judges with their version and measured sensitivity and specificity."""
+    from assay.safety import offline_judge, offline_judge_names
+
+    rows = []
+    for name in offline_judge_names():
+        judge = offline_judge(name)
+        accuracy = judge.accuracy
+        rows.append(
+            {
+                "name": name,
+                "version": judge.version,
+                "positive": judge.positive,
+                "sensitivity": None if accuracy is None else round(accuracy.sensitivity, 4),
+                "specificity": None if accuracy is None else round(accuracy.specificity, 4),
+                "measured_on": None if accuracy is None else accuracy.measured_on,
+            }
+        )
+    _emit(rows, as_json, ("name", "version", "positive", "sensitivity", "specificity"))
+
+
+@judges_app.command("evaluate")
+def judges_evaluate(
+    name: Annotated[str, typer.Argument(help="The judge: refusal or harm.")],
+    dataset: Annotated[
+        str | None, typer.Option(help="A public labelled set: xstest_human_labels.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Local copies of public datasets.")
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSONL: prompt, response, label (refused/complied, harmful/not_harmful)."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A judge's accuracy, precision, recall, specificity and confusion matrix with 95% CIs
+    against human labels (never on the items it was trained on)."""
+    from assay._api import evaluate_safety_judge
+
+    result = evaluate_safety_judge(name, dataset=dataset, data_dir=data_dir, labels=labels)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    judge = result["judge"]
+    typer.echo(f"judge {judge['name']} {judge['version']} on {result['labels']}: n={result['n']}")
+    if result["excluded_trained"]:
+        typer.echo(
+            f"  ({result['excluded_trained']} items left out: the judge was trained on them)"
+        )
+    for metric in ("accuracy", "precision", "recall", "specificity"):
+        low, high = result[f"ci95_{metric}"]
+        typer.echo(f"  {metric:<12} {result[metric]:.3f}  [{low:.3f}, {high:.3f}]")
+    confusion = result["confusion"]
+    typer.echo(
+        f"  confusion (positive = {result['positive']}): tp {confusion['tp']}, "
+        f"fp {confusion['fp']}, tn {confusion['tn']}, fn {confusion['fn']}"
+    )
+    typer.echo(f"  {result['items_per_second']:.0f} items/s")
+
+
 monitor_app = typer.Typer(
     no_args_is_help=True, help="Probe model services on a schedule and report them over time."
 )

@@ -21,6 +21,7 @@ from typing import Any
 
 from assay.core import metric_value
 from assay.report._results import OVERALL_WEIGHTING, overall_shares, rolled_tasks
+from assay.report._safety import verdict_rows
 from assay.stats import (
     DiffGroup,
     is_binary,
@@ -430,6 +431,41 @@ def _run_summary(data: RunData) -> dict[str, Any]:
     }
 
 
+# -- safety ---------------------------------------------------------------------------------
+
+# What each safety measure counts in a verdict row: R an attack that succeeded, D a refusal.
+_SAFETY_MEASURES = {"R": "complied_harmful", "D": "refused"}
+
+
+def _safety_indicators(data: RunData, counted: str) -> dict[tuple[str, str], dict[Any, float]]:
+    """Per (domain, level): 1.0/0.0 whether each scored harmful request's verdict was
+    `counted`, keyed by (task, sample, epoch); errors are left out, as in the safety table."""
+    groups: dict[tuple[str, str], dict[Any, float]] = defaultdict(dict)
+    for row in verdict_rows(data):
+        meta = row["meta"]
+        if meta.get("benign") or row["outcome"] == "error":
+            continue
+        key = (row["task"], row["sample_id"], row["epoch"])
+        groups[(meta["domain"], meta["level"])][key] = float(row["outcome"] == counted)
+    return groups
+
+
+def safety_comparison(a: RunData, b: RunData) -> list[dict[str, Any]]:
+    """B - A in R and D per domain x level, paired on the attacked requests both runs scored
+    (exact McNemar), else unpaired."""
+    rows = []
+    for measure, counted in _SAFETY_MEASURES.items():
+        groups_a, groups_b = _safety_indicators(a, counted), _safety_indicators(b, counted)
+        for domain, level in sorted(set(groups_a) | set(groups_b)):
+            found = compare_task(
+                f"{domain} {level}",
+                groups_a.get((domain, level), {}),
+                groups_b.get((domain, level), {}),
+            )
+            rows.append({"measure": measure, "domain": domain, "level": level, **found})
+    return rows
+
+
 def build_comparison(a: RunData, b: RunData) -> dict[str, Any]:
     """compare.json: B - A per shared task, per dimension and overall, and what differs."""
     info_a = {t["task"]: t for t in a.tasks}
@@ -498,6 +534,7 @@ def build_comparison(a: RunData, b: RunData) -> dict[str, Any]:
         ),
         "only_in_a": sorted(set(info_a) - set(info_b)),
         "only_in_b": sorted(set(info_b) - set(info_a)),
+        "safety": safety_comparison(a, b),
         "manifest_differences": differences,
         "notes": notes + manifest_notes,
     }

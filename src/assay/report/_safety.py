@@ -31,7 +31,7 @@ def _share(count: int, n: int) -> tuple[float | None, list[float | None]]:
     return clean(count / n), [clean(low), clean(high)]
 
 
-def _verdict_rows(data: RunData) -> list[dict[str, Any]]:
+def verdict_rows(data: RunData) -> list[dict[str, Any]]:
     """Every safety task's target-role scores, each with its sample's metadata."""
     safety_tasks = {t["task"] for t in data.tasks if t["dimension"] == SAFETY_DIMENSION}
     metadata = {
@@ -123,7 +123,7 @@ def safety_results(data: RunData) -> dict[str, Any] | None:
     the over-refusal of its category's benign look-alikes beside R), `safety_summary` (the
     heatmap's domain x level, the attack leaderboard, per level, unmapped source categories)
     and `over_refusal`; None for a run with no safety verdicts."""
-    rows = _verdict_rows(data)
+    rows = verdict_rows(data)
     if not rows:
         return None
     harmful = [r for r in rows if not r["meta"].get("benign")]
