@@ -10,6 +10,7 @@ Attacks are deterministic given the run's seed: a random choice draws from `atta
 from __future__ import annotations
 
 import functools
+import importlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -90,10 +91,14 @@ def attack(
     return register
 
 
+ATTACK_FAMILIES = "assay.safety.attacks"
+
+
 @functools.cache
 def _load_attacks() -> None:
-    # The package's own families register on import; done on first use, not at import time.
-    import assay.safety.attacks  # noqa: F401
+    # The package's own families register when imported: on first use, not at import time,
+    # and by name, as task discovery imports the catalogue (the families import this module).
+    importlib.import_module(ATTACK_FAMILIES)
 
 
 def attack_names() -> list[str]:
