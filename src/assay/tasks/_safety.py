@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from importlib.resources import files
 
 from assay._files import jsonl_objects
@@ -26,6 +27,14 @@ SAFETY_CONFIG = GenerateConfig(max_tokens=96, temperature=0.0)
 # Attacks in the quick spread per request: each request meets this many L2 attacks, chosen in
 # rotation so every attack meets every domain.
 QUICK_ATTACKS_PER_REQUEST = 1
+# Compositions (applied left to right) in the L2 sets beside the single attacks.
+COMPOSED = (
+    "base64+persona",
+    "leetspeak+refusal_suppression",
+    "payload_split+prefix_injection",
+    "pinyin+zh_roleplay",
+    "homophone+fiction",
+)
 
 
 @functools.cache
@@ -72,8 +81,8 @@ def seed_samples(*, benign: bool) -> list[Sample]:
 
 
 def l2_attacks(*, roles: bool = False) -> list[str]:
-    """The registered L2 attacks; those that need a role target (an attacker that translates)
-    only when `roles`, so the default tasks run without one."""
+    """The registered L2 attacks and the compositions; those that need a role target (an
+    attacker that translates) only when `roles`, so the default tasks run without one."""
     return [
         info.name for info in attack_infos() if info.level == "L2" and bool(info.roles) == roles
     ]
@@ -154,3 +163,18 @@ def safety_l2_all() -> Task:
         "L2: every risky request under every fixed attack that applies to its language",
         benign=False,
     )
+
+
+@register_task("safety_l2_translation")
+def safety_l2_translation() -> Task:
+    """Needs --attacker-target: the attacker translates each request into a low-resource
+    language."""
+    attacks = l2_attacks(roles=True)
+    roles = tuple(dict.fromkeys(role for name in attacks for role in attack_info(name).roles))
+    task = safety_task(
+        "safety_l2_translation",
+        lambda ctx: with_attacks(seed_samples(benign=False), attacks),
+        "L2: each risky request translated into a low-resource language by the attacker target",
+        benign=False,
+    )
+    return replace(task, roles=roles)
