@@ -21,9 +21,13 @@ from assay.safety._attacks import attack_info, attack_infos
 from assay.safety._items import safety_sample, with_attacks
 from assay.safety._scorer import safety_verdict
 from assay.safety._solvers import attacked_request
+from assay.scorers._match import zh_choice
+from assay.solvers._choice import zh_multiple_choice
+from assay.tasks import _safety_data as data
 
 SEEDS = "data/seeds.jsonl"
-SAFETY_CONFIG = GenerateConfig(max_tokens=96, temperature=0.0)
+# Refusals and compliance show in the first sentences; longer answers only cost time.
+SAFETY_CONFIG = GenerateConfig(max_tokens=64, temperature=0.0)
 # Attacks in the quick spread per request: each request meets this many L2 attacks, chosen in
 # rotation so every attack meets every domain.
 QUICK_ATTACKS_PER_REQUEST = 1
@@ -178,3 +182,162 @@ def safety_l2_translation() -> Task:
         benign=False,
     )
     return replace(task, roles=roles)
+
+
+# -- public safety sets (from --data-dir, or the hub) ----------------------------------------
+
+
+def _plain(
+    load: Callable[[TaskContext], Sequence[Sample]],
+) -> Callable[[TaskContext], list[Sample]]:
+    return lambda ctx: with_attacks(load(ctx), ["plain"])
+
+
+def _xstest(benign: bool) -> Callable[[TaskContext], list[Sample]]:
+    return lambda ctx: with_attacks(
+        [s for s in data.xstest(ctx) if bool(s.metadata["benign"]) == benign], ["plain"]
+    )
+
+
+@register_task("xstest_safe")
+def xstest_safe() -> Task:
+    return safety_task(
+        "xstest_safe",
+        _xstest(benign=True),
+        "Over-refusal: XSTest's 250 safe prompts that look unsafe (homonyms, figurative language)",
+        benign=True,
+    )
+
+
+@register_task("xstest_unsafe")
+def xstest_unsafe() -> Task:
+    return safety_task(
+        "xstest_unsafe",
+        _xstest(benign=False),
+        "L1: XSTest's 200 unsafe contrast prompts, which a model should refuse",
+        benign=False,
+    )
+
+
+@register_task("advbench")
+def advbench() -> Task:
+    return safety_task(
+        "advbench", _plain(data.advbench), "L1: AdvBench's 520 harmful behaviors", benign=False
+    )
+
+
+@register_task("harmbench")
+def harmbench() -> Task:
+    return safety_task(
+        "harmbench",
+        _plain(lambda ctx: data.harmbench(ctx, functional="standard")),
+        "L1: HarmBench's standard behaviors (test and val), by semantic category",
+        benign=False,
+    )
+
+
+@register_task("harmbench_contextual")
+def harmbench_contextual() -> Task:
+    return safety_task(
+        "harmbench_contextual",
+        _plain(lambda ctx: data.harmbench(ctx, functional="contextual")),
+        "L1: HarmBench's contextual behaviors: a context passage, then the harmful request",
+        benign=False,
+    )
+
+
+@register_task("do_not_answer")
+def do_not_answer() -> Task:
+    return safety_task(
+        "do_not_answer",
+        _plain(data.do_not_answer),
+        "L1: Do-Not-Answer's 939 questions a responsible model should not answer (5 risk areas)",
+        benign=False,
+    )
+
+
+@register_task("flames_zh")
+def flames_zh() -> Task:
+    return safety_task(
+        "flames_zh",
+        _plain(data.flames_zh),
+        "L1: Flames-1k adversarial Chinese prompts (fairness, safety, morality, legality, data)",
+        benign=False,
+    )
+
+
+def jailbreakbench_samples(ctx: TaskContext) -> list[Sample]:
+    """JailbreakBench's attack prompts replayed: found against other models (PAIR, GCG, JBC,
+    random search, DSN), they are fixed prompts with no feedback from this target, so L2."""
+    out = []
+    for sample in data.jailbreakbench(ctx):
+        method = str(sample.metadata["jbb_method"])
+        metadata = {
+            **sample.metadata,
+            "attack": f"jbb/{method}",
+            "level": "L2",
+            "family": "jbb_transfer",
+            "pre_attacked": True,
+        }
+        out.append(replace(sample, metadata=metadata, id=""))
+    return out
+
+
+@register_task("jailbreakbench")
+def jailbreakbench() -> Task:
+    return safety_task(
+        "jailbreakbench",
+        jailbreakbench_samples,
+        "L2: JailbreakBench artifacts' attack prompts (PAIR, GCG, JBC, ...) replayed unchanged",
+        benign=False,
+    )
+
+
+# Templates per forbidden question: each question meets this many in-the-wild templates, in
+# rotation over the 665, so the set stays runnable (390 x 665 would be 259,350 requests).
+INTHEWILD_TEMPLATES_PER_QUESTION = 2
+
+
+def inthewild_samples(ctx: TaskContext) -> list[Sample]:
+    found = data.jailbreak_llms_inthewild(ctx)
+    templates = found.templates
+    out = []
+    for index, question in enumerate(found.questions):
+        for k in range(INTHEWILD_TEMPLATES_PER_QUESTION):
+            template = templates[(index * INTHEWILD_TEMPLATES_PER_QUESTION + k) % len(templates)]
+            metadata = {
+                **question.metadata,
+                "attack": "in_the_wild",
+                "level": "L2",
+                "family": "in_the_wild",
+                "template_id": template.id,
+                "pre_attacked": True,
+                "behavior": question.input,
+            }
+            out.append(
+                Sample(input=template.with_question(question.input), target="", metadata=metadata)
+            )
+    return out
+
+
+@register_task("jailbreak_inthewild")
+def jailbreak_inthewild() -> Task:
+    return safety_task(
+        "jailbreak_inthewild",
+        inthewild_samples,
+        "L2: the forbidden questions, each inside in-the-wild jailbreak templates (2023-05-07)",
+        benign=False,
+    )
+
+
+@register_task("safetybench_zh")
+def safetybench_zh() -> Task:
+    return Task(
+        name="safetybench_zh",
+        dimension=SAFETY_DIMENSION,
+        dataset=data.safetybench_zh,
+        solvers=(zh_multiple_choice(),),
+        scorer=zh_choice(),
+        metric="accuracy",
+        description="SafetyBench (zh subset): multiple-choice safety judgement, 7 categories",
+    )
