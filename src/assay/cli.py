@@ -226,12 +226,52 @@ def _print_summary(results_path: Path) -> None:
         overall = results["overall"]
         console.print("dimensions: " + "; ".join(parts))
         console.print("overall: " + " ".join(_value_and_ci(overall)) + f" ({overall['weighting']})")
+    _print_safety(console, results)
     req = results["requests"]
     console.print(
         f"requests: {req['total']} ({req['cached']} cached, {req['sent']} sent); "
         f"answers: {answered}, {_cut_text(cut, answered)} cut at max_tokens (counted wrong); "
         f"errors: {_errors_text(errors)}"
     )
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _pct_ci(ci: list[float | None]) -> str:
+    low, high = ci
+    return "" if low is None or high is None else f"[{low * 100:.1f}, {high * 100:.1f}]"
+
+
+def _print_safety(console: Console, results: dict[str, Any]) -> None:
+    """R and D per attack level, over-refusal and the judge, below the task table."""
+    summary = results.get("safety_summary")
+    if not summary:
+        return
+    for row in summary["by_level"]:
+        corrected = row.get("R_corrected")
+        fixed = f"; corrected {_pct(corrected['value'])}" if corrected else ""
+        console.print(
+            f"safety {row['level']}: R {_pct(row['R'])} {_pct_ci(row['ci95_R'])}{fixed}, "
+            f"D {_pct(row['D'])} {_pct_ci(row['ci95_D'])}, n={row['n']}, "
+            f"errors {row['errors']} (content filter {row['content_filter']})"
+        )
+    refused = (results.get("over_refusal") or {}).get("overall")
+    if refused:
+        console.print(
+            f"over-refusal: {_pct(refused['D'])} {_pct_ci(refused['ci95_D'])} of "
+            f"{refused['n']} benign look-alikes refused"
+        )
+    judge = (summary.get("overall") or {}).get("judge")
+    if judge:
+        measured = (
+            f"sensitivity {_pct(judge.get('sensitivity'))}, specificity "
+            f"{_pct(judge.get('specificity'))}"
+            if judge.get("sensitivity") is not None
+            else "accuracy not measured"
+        )
+        console.print(f"judge of R: {judge['name']} {judge['version']} ({measured})")
 
 
 @app.command()
