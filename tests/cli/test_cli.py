@@ -22,7 +22,7 @@ import pytest
 from assay import RunSpec, evaluate
 from assay._errors import ErrorClass
 from assay.cli import _print_summary
-from assay.core._task import Dimension, TaskContext, get_task
+from assay.core._task import SAFETY_DIMENSION, Dimension, TaskContext, get_task
 from assay.targets import FakeTarget, Request, Response
 from assay.tasks._quick import arithmetic_samples
 from assay.testing import StubConfig, StubServer
@@ -84,6 +84,8 @@ def test_list_tasks_json_has_every_public_benchmark_and_all_dimensions() -> None
             "ifeval",
             "truthfulqa_mc1",
             "truthfulqa_mc2",
+            "advbench",
+            "xstest_safe",
         )
     } == {
         "gsm8k": "reasoning_math",
@@ -94,6 +96,8 @@ def test_list_tasks_json_has_every_public_benchmark_and_all_dimensions() -> None
         "ifeval": "instruction_following",
         "truthfulqa_mc1": "truthfulness",
         "truthfulqa_mc2": "truthfulness",
+        "advbench": "safety",
+        "xstest_safe": "safety",
     }
     assert set(dimension.values()) == set(get_args(Dimension))
 
@@ -108,7 +112,8 @@ def test_list_suites_shows_quick_and_standard_covering_every_dimension() -> None
     assert suites["quick"]["tasks"] == "arithmetic, knowledge_mcq, instructions"
     standard = [name.strip() for name in suites["standard"]["tasks"].split(",")]
     covered = {get_task(name).dimension for name in standard}
-    assert covered == set(get_args(Dimension))
+    # Every capability dimension; safety has suites of its own (safety-quick, safety-standard).
+    assert covered == set(get_args(Dimension)) - {SAFETY_DIMENSION}
     # Built from tasks written for assay: runs offline, without --data-dir.
     context = TaskContext(seed=0)
     assert all(len(get_task(name).dataset(context)) > 0 for name in standard)
