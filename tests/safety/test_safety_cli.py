@@ -60,7 +60,7 @@ def test_judges_evaluate_errors_are_one_line(tmp_path: Path) -> None:
     cases = [
         (("judges", "evaluate", "refusl", "--labels", str(bad)), "did you mean 'refusal'"),
         (("judges", "evaluate", "refusal", "--labels", str(bad)), f"{bad}:1: field 'label'"),
-        (("judges", "evaluate", "refusal"), "give --dataset NAME --data-dir DIR, or --labels"),
+        (("judges", "evaluate", "refusal"), "give --dataset NAME --data-dir DIR or --labels"),
         (
             ("judges", "evaluate", "refusal", "--dataset", "xstest", "--data-dir", str(tmp_path)),
             "unknown labelled dataset 'xstest'",
