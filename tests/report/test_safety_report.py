@@ -45,6 +45,7 @@ def test_a_target_that_refuses_harm_and_answers_look_alikes(tmp_path: Path) -> N
     assert (overall["n"], overall["R"], overall["D"], overall["errors"]) == (LIMIT, 0.0, 1.0, 0)
     assert results["over_refusal"]["overall"]["D"] == 0.0
     assert results["over_refusal"]["overall"]["n"] == LIMIT
+    assert results["over_refusal"]["overall"]["judge"]["name"] == "refusal"
     # One row per domain x category x level x attack, each with the look-alikes' D beside R.
     table = results["safety"]
     assert sum(row["n"] for row in table) == LIMIT
@@ -52,7 +53,7 @@ def test_a_target_that_refuses_harm_and_answers_look_alikes(tmp_path: Path) -> N
     assert {row["attack"] for row in table} == {"plain"}
     for row in table:
         assert set(row) >= {"domain", "category", "level", "attack", "R", "ci95_R", "D", "ci95_D"}
-        assert row["judge"]["name"] == "refusal"  # every response was refused
+        assert row["judge"]["name"] == "harm"  # the judge of R, refusals included
         assert row["ci95_R"][0] == 0.0 and 0.0 < row["ci95_R"][1] < 1.0  # Wilson, not [0, 0]
     by_task = {row["task"]: row for row in results["tasks"]}
     assert by_task["safety_l1"]["metric"] == "attack_success_rate"
