@@ -257,13 +257,10 @@ def evaluate_safety_judge(
     95% intervals against human labels: a public labelled set by name (from `data_dir`, in its
     upstream layout) or a JSONL file of labelled responses. Items the judge was trained on are
     left out and counted."""
-    from assay.safety._judge_eval import (
-        evaluate_judge,
-        read_labels,
-        xstest_harm_items,
-        xstest_refusal_items,
-    )
+    from assay.core._task import TaskContext
+    from assay.safety._judge_eval import evaluate_judge, read_labels, xstest_harm_labels
     from assay.safety._judges import offline_judge
+    from assay.tasks._safety_data import xstest_human_labels
 
     judge = offline_judge(name)
     if (dataset is None) == (labels is None):
@@ -285,8 +282,9 @@ def evaluate_safety_judge(
                 f"{folder}: no such folder; --data-dir must hold xstest_human_labels/ with the "
                 "upstream xstest_v2_completions_*.csv files"
             )
-        loader = xstest_harm_items if judge.positive == "harmful" else xstest_refusal_items
-        items = loader(folder)
+        items = xstest_human_labels(TaskContext(data_dir=data_dir))
+        if judge.positive == "harmful":
+            items = xstest_harm_labels(items)
     result = evaluate_judge(judge, items)
     result["labels"] = str(labels) if labels is not None else dataset
     return result

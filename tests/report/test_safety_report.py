@@ -44,6 +44,10 @@ def test_a_target_that_refuses_harm_and_answers_look_alikes(tmp_path: Path) -> N
     overall = results["safety_summary"]["overall"]
     assert (overall["n"], overall["R"], overall["D"], overall["errors"]) == (LIMIT, 0.0, 1.0, 0)
     assert results["over_refusal"]["overall"]["D"] == 0.0
+    # No harmful compliance seen: corrected for the harm judge's false positives it stays 0,
+    # its interval wider than zero by the judge's own uncertainty.
+    corrected = overall["R_corrected"]
+    assert corrected["value"] == 0.0 and 0.0 < corrected["ci95"][1] < 1.0
     assert results["over_refusal"]["overall"]["n"] == LIMIT
     assert results["over_refusal"]["overall"]["judge"]["name"] == "refusal"
     # One row per domain x category x level x attack, each with the look-alikes' D beside R.

@@ -465,6 +465,8 @@ class JbbRecord:
     prompt: str | None  # None where the attack submitted no prompt for this behavior
     response: str | None
     jailbroken: bool  # JailbreakBench's LLM judge, not a human
+    # Llama Guard 1's verdict on the same response (an anchor for judges), where recorded.
+    jailbroken_llama_guard1: bool | None = None
 
     @property
     def item_id(self) -> str:
@@ -487,6 +489,7 @@ def jailbreakbench_records(ctx: TaskContext) -> list[JbbRecord]:
 
 def _jbb_record(row: Row, method: str, model: str) -> JbbRecord:
     index, jailbroken = row.fields.get("index"), row.fields.get("jailbroken")
+    guard = row.fields.get("jailbroken_llama_guard1")
     if not isinstance(index, int) or isinstance(index, bool):
         raise row.error(f"field 'index' is {index!r}, expected a number")
     if not isinstance(jailbroken, bool):
@@ -501,6 +504,7 @@ def _jbb_record(row: Row, method: str, model: str) -> JbbRecord:
         prompt=None if row.fields.get("prompt") is None else row.text("prompt"),
         response=None if row.fields.get("response") is None else row.text("response"),
         jailbroken=jailbroken,
+        jailbroken_llama_guard1=guard if isinstance(guard, bool) else None,
     )
 
 
