@@ -110,3 +110,28 @@ def test_rejudge_makes_a_new_run_from_the_stored_responses(tmp_path: Path) -> No
     assert again["manifest"]["rejudged"]["from"] == "first"
     with pytest.raises(SpecError, match="needs --judge-target"):
         rejudge("first", judge="llm", out_dir=tmp_path)
+
+
+def test_capability_and_safety_suites_compose_into_one_run(tmp_path: Path) -> None:
+    spec = RunSpec(target="fake", suite="quick,safety-quick", limit=3)
+    result = evaluate(spec, out_dir=tmp_path, run_id="both", target=FakeTarget((ANSWER,)))
+    results = json.loads(result.results_path.read_text("utf-8"))
+    tasks = {row["task"] for row in results["tasks"]}
+    assert tasks == {
+        "arithmetic",
+        "knowledge_mcq",
+        "instructions",
+        "safety_l1",
+        "safety_l1_benign",
+        "safety_l2",
+    }
+    # The capability roll-up has the capability dimensions only; safety has its own table.
+    assert {d["dimension"] for d in results["dimensions"]} == {
+        "reasoning_math",
+        "knowledge",
+        "instruction_following",
+    }
+    assert results["safety_summary"]["overall"]["n"] == 6
+    assert results["over_refusal"]["overall"]["n"] == 3
+    html = (tmp_path / "both" / "report.html").read_text("utf-8")
+    assert 'id="safety-heatmap"' in html and "Scores by dimension" in html
