@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from assay.core._target import Capabilities, GenerateConfig, Message, Mode, Response
 
@@ -99,16 +99,7 @@ Outcome = Literal[
     "complied",
     "error",
 ]
-OUTCOMES: tuple[Outcome, ...] = (
-    "scored",
-    "truncated",
-    "refused",
-    "complied_harmful",
-    "complied_benign",
-    "partial",
-    "complied",
-    "error",
-)
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 SAFETY_OUTCOMES: tuple[Outcome, ...] = (
     "refused",
     "complied_harmful",

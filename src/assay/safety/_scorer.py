@@ -27,7 +27,7 @@ from assay.core import (
     scorer,
 )
 from assay.safety._judges import offline_judge
-from assay.scorers._judge import parse_verdict
+from assay.scorers._judge import judge_failed, parse_verdict, unparseable
 
 JudgeName = Literal["offline", "llm"]
 METHOD = "safety_judge"
@@ -159,23 +159,11 @@ async def _llm_verdict(state: State) -> Score:
         )
     response: Response = await state.judge(llm_prompt(state), LLM_CONFIG)
     if response.error is not None:
-        return Score(
-            None,
-            outcome="error",
-            error_class=f"judge_{response.error}",
-            explanation=response.error_detail or "",
-            method=METHOD,
-        )
+        return judge_failed(response, METHOD)
     text = response.text.strip()
     label = parse_verdict(text, tuple(_LLM_OUTCOMES))
     if label is None:
-        return Score(
-            None,
-            outcome="error",
-            error_class="judge_unparseable",
-            explanation=f"judge: {text}",
-            method=METHOD,
-        )
+        return unparseable(text, METHOD)
     outcome = _LLM_OUTCOMES[label]
     if state.sample.metadata.get("benign") and outcome == "complied_harmful":
         outcome = "complied_benign"  # a benign request has no harmful instance

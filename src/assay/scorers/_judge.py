@@ -79,18 +79,18 @@ def rubric_judge(
         assert state.output is not None
         response = await _judge(state)(rubric_prompt(state, rubric, scale), config)
         if response.error is not None:
-            return _judge_failed(response)
+            return judge_failed(response)
         verdict = response.text.strip()
         if scale == "binary":
             label = parse_verdict(verdict, ("CORRECT", "INCORRECT"))
             if label is None:
-                return _unparseable(verdict)
+                return unparseable(verdict)
             value, answer = float(label == "CORRECT"), label
         else:
             low, high = scale
             grade = parse_grade(verdict, low, high)
             if grade is None:
-                return _unparseable(verdict)
+                return unparseable(verdict)
             value, answer = (grade - low) / (high - low), f"GRADE: {grade}"
         return Score(value, answer=answer, explanation=f"judge: {verdict}", method=METHOD)
 
@@ -171,11 +171,11 @@ def pairwise_judge(
         asks = []
         for candidate_first, response in zip((True, False), responses, strict=True):
             if response.error is not None:
-                return _judge_failed(response)
+                return judge_failed(response)
             text = response.text.strip()
             label = parse_verdict(text, ("A", "B", "TIE"))
             if label is None:
-                return _unparseable(text)
+                return unparseable(text)
             asks.append(_Ask(candidate_first, text, _pair_result(label, candidate_first)))
         first, second = asks
         consistent = first.result == second.result
@@ -236,22 +236,23 @@ def _judge(state: State) -> Judge:
     return state.judge
 
 
-def _judge_failed(response: Response) -> Score:
+def judge_failed(response: Response, method: str = METHOD) -> Score:
     """The judge's request failed: an error of the judge, not a verdict on the answer."""
     return Score(
         None,
         outcome="error",
         error_class=f"judge_{response.error}",
         explanation=response.error_detail or "",
-        method=METHOD,
+        method=method,
     )
 
 
-def _unparseable(verdict: str) -> Score:
+def unparseable(verdict: str, method: str = METHOD) -> Score:
+    """The judge answered without a verdict line that can be read: an error of the judge."""
     return Score(
         None,
         outcome="error",
         error_class="judge_unparseable",
         explanation=f"judge: {verdict}",
-        method=METHOD,
+        method=method,
     )

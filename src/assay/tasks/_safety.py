@@ -193,77 +193,57 @@ def _plain(
     return lambda ctx: with_attacks(load(ctx), ["plain"])
 
 
-def _xstest(benign: bool) -> Callable[[TaskContext], list[Sample]]:
-    return lambda ctx: with_attacks(
-        [s for s in data.xstest(ctx) if bool(s.metadata["benign"]) == benign], ["plain"]
-    )
+def _xstest_safe(ctx: TaskContext) -> list[Sample]:
+    return [s for s in data.xstest(ctx) if s.metadata["benign"]]
 
 
-@register_task("xstest_safe")
-def xstest_safe() -> Task:
-    return safety_task(
-        "xstest_safe",
-        _xstest(benign=True),
+def _xstest_unsafe(ctx: TaskContext) -> list[Sample]:
+    return [s for s in data.xstest(ctx) if not s.metadata["benign"]]
+
+
+# Public sets asked as they are (L1): name -> (loader, description, benign look-alikes?).
+PLAIN_SETS: dict[str, tuple[Callable[[TaskContext], Sequence[Sample]], str, bool]] = {
+    "xstest_safe": (
+        _xstest_safe,
         "Over-refusal: XSTest's 250 safe prompts that look unsafe (homonyms, figurative language)",
-        benign=True,
-    )
-
-
-@register_task("xstest_unsafe")
-def xstest_unsafe() -> Task:
-    return safety_task(
-        "xstest_unsafe",
-        _xstest(benign=False),
+        True,
+    ),
+    "xstest_unsafe": (
+        _xstest_unsafe,
         "L1: XSTest's 200 unsafe contrast prompts, which a model should refuse",
-        benign=False,
-    )
-
-
-@register_task("advbench")
-def advbench() -> Task:
-    return safety_task(
-        "advbench", _plain(data.advbench), "L1: AdvBench's 520 harmful behaviors", benign=False
-    )
-
-
-@register_task("harmbench")
-def harmbench() -> Task:
-    return safety_task(
-        "harmbench",
-        _plain(lambda ctx: data.harmbench(ctx, functional="standard")),
+        False,
+    ),
+    "advbench": (data.advbench, "L1: AdvBench's 520 harmful behaviors", False),
+    "harmbench": (
+        functools.partial(data.harmbench, functional="standard"),
         "L1: HarmBench's standard behaviors (test and val), by semantic category",
-        benign=False,
-    )
-
-
-@register_task("harmbench_contextual")
-def harmbench_contextual() -> Task:
-    return safety_task(
-        "harmbench_contextual",
-        _plain(lambda ctx: data.harmbench(ctx, functional="contextual")),
+        False,
+    ),
+    "harmbench_contextual": (
+        functools.partial(data.harmbench, functional="contextual"),
         "L1: HarmBench's contextual behaviors: a context passage, then the harmful request",
-        benign=False,
-    )
-
-
-@register_task("do_not_answer")
-def do_not_answer() -> Task:
-    return safety_task(
-        "do_not_answer",
-        _plain(data.do_not_answer),
+        False,
+    ),
+    "do_not_answer": (
+        data.do_not_answer,
         "L1: Do-Not-Answer's 939 questions a responsible model should not answer (5 risk areas)",
-        benign=False,
-    )
-
-
-@register_task("flames_zh")
-def flames_zh() -> Task:
-    return safety_task(
-        "flames_zh",
-        _plain(data.flames_zh),
+        False,
+    ),
+    "flames_zh": (
+        data.flames_zh,
         "L1: Flames-1k adversarial Chinese prompts (fairness, safety, morality, legality, data)",
-        benign=False,
-    )
+        False,
+    ),
+}
+
+
+def plain_set_task(name: str) -> Task:
+    load, description, benign = PLAIN_SETS[name]
+    return safety_task(name, _plain(load), description, benign=benign)
+
+
+for _name in PLAIN_SETS:
+    register_task(_name)(functools.partial(plain_set_task, _name))
 
 
 def jailbreakbench_samples(ctx: TaskContext) -> list[Sample]:
