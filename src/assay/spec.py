@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from assay._errors import SpecError
 from assay._files import invalid_field, load_yaml_or_toml
@@ -44,6 +44,19 @@ class RunSpec(BaseModel):
     # Run generated code (code tasks) even where Linux namespaces are refused: then it runs as
     # the user's own uid behind only a Python socket guard. Off: such a run is refused up front.
     allow_weak_sandbox: bool = False
+
+    @model_validator(mode="after")
+    def _judge_apart_from_attackers(self) -> RunSpec:
+        # A judge that also writes the attacks would grade its own work.
+        if self.judge_target is not None and self.judge_target in (
+            self.attacker_target,
+            self.attacker_judge_target,
+        ):
+            raise ValueError(
+                "judge_target must differ from attacker_target and attacker_judge_target: "
+                "the judge of the verdicts is kept apart from the attacker"
+            )
+        return self
 
     def role_target(self, role: TargetRole) -> str | None:
         """The target string the run names for a role ("target": the one under test), from

@@ -79,3 +79,10 @@ def test_the_llm_judge_needs_a_judge_target(tmp_path: Path) -> None:
     spec = RunSpec(target="fake", tasks=("safety_l1",), limit=1, safety_judge="llm")
     with pytest.raises(SpecError, match="needs a judge: pass --judge-target SPEC"):
         evaluate(spec, out_dir=tmp_path, target=FakeTarget(("x",)))
+
+
+def test_the_judge_is_never_the_attacker() -> None:
+    from assay.spec import build_spec
+
+    with pytest.raises(SpecError, match="judge_target must differ from attacker_target"):
+        build_spec({"judge_target": "openai:http://h/v1", "attacker_target": "openai:http://h/v1"})
