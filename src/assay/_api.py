@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from assay.engine._executor import RetryPolicy
 from assay.engine._run import Runner, RunOutcome, new_run_id
 from assay.perf._perf import PerfOptions
 from assay.report._write import write_report
+from assay.safety._items import LabelledItem
+from assay.safety._judge_eval import NO_VERDICT
 from assay.safety._scorer import JudgeName as SafetyJudge
 from assay.spec import RunSpec
 from assay.store._store import Store, default_store_url, utcnow
@@ -252,23 +255,44 @@ def evaluate_safety_judge(
     dataset: str | None = None,
     data_dir: Path | None = None,
     labels: Path | None = None,
+    judge_target: str | None = None,
+    kind: str | None = None,
 ) -> dict[str, Any]:
-    """An offline judge's accuracy, precision, recall, specificity and confusion matrix with
-    95% intervals against human labels: a public labelled set by name (from `data_dir`, in its
-    upstream layout) or a JSONL file of labelled responses. Items the judge was trained on are
-    left out and counted."""
+    """A judge's accuracy, precision, recall, specificity and confusion matrix with 95%
+    intervals against human labels: a public labelled set by name (from `data_dir`, in its
+    upstream layout) or a JSONL file of labelled responses. An offline judge's trained items
+    are left out and counted; "llm" asks `judge_target` with the pinned rubric about every
+    item, its verdicts read as `kind`'s labels (refusal, the default, or harm)."""
     from assay.core._task import TaskContext
-    from assay.safety._judge_eval import evaluate_judge, read_labels, xstest_harm_labels
+    from assay.safety._judge_eval import (
+        LABELS,
+        AnsweredJudge,
+        evaluate_judge,
+        read_labels,
+        xstest_harm_labels,
+    )
     from assay.safety._judges import offline_judge
+    from assay.safety._scorer import LLM_JUDGE_VERSION
     from assay.tasks._safety_data import xstest_human_labels
 
-    judge = offline_judge(name)
     if (dataset is None) == (labels is None):
         raise SpecError(
             "assay judges evaluate: give --dataset NAME --data-dir DIR or --labels FILE"
         )
+    if name == "llm":
+        if judge_target is None:
+            raise SpecError("assay judges evaluate llm needs --judge-target SPEC (the LLM judge)")
+        if (kind or "refusal") not in LABELS:
+            raise SpecError(f"--kind {kind!r}: use refusal or harm")
+        kind = kind or "refusal"
+        labelled: Any = AnsweredJudge("llm", LLM_JUDGE_VERSION, *LABELS[kind], verdicts={})
+    else:
+        if kind is not None:
+            raise SpecError(f"--kind is for the llm judge; the {name} judge has its own labels")
+        labelled = offline_judge(name)
+        kind = "harm" if labelled.positive == "harmful" else "refusal"
     if labels is not None:
-        items = read_labels(labels, judge)
+        items = read_labels(labels, labelled)
     else:
         if dataset not in JUDGE_DATASETS:
             raise SpecError(
@@ -283,8 +307,27 @@ def evaluate_safety_judge(
                 "upstream xstest_v2_completions_*.csv files"
             )
         items = xstest_human_labels(TaskContext(data_dir=data_dir))
-        if judge.positive == "harmful":
+        if kind == "harm":
             items = xstest_harm_labels(items)
+    judge = labelled
+    if name == "llm":
+        assert judge_target is not None
+        judge = asyncio.run(_asked_llm_judge(judge_target, items, kind))
     result = evaluate_judge(judge, items)
     result["labels"] = str(labels) if labels is not None else dataset
+    if name == "llm":
+        result["judge"]["target"] = redact(judge_target or "")
+        result["no_verdict"] = sum(1 for v in judge.verdicts.values() if v == NO_VERDICT)
     return result
+
+
+async def _asked_llm_judge(spec: str, items: Sequence[LabelledItem], kind: str) -> Any:
+    from assay.safety._judge_eval import ask_llm_judge
+    from assay.targets._registry import resolve_target
+
+    target = resolve_target(spec)
+    await target.start()
+    try:
+        return await ask_llm_judge(target, items, kind)
+    finally:
+        await target.close()

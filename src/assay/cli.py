@@ -630,7 +630,7 @@ def judges_list(as_json: JsonOption = False) -> None:
 
 @judges_app.command("evaluate")
 def judges_evaluate(
-    name: Annotated[str, typer.Argument(help="The judge: refusal or harm.")],
+    name: Annotated[str, typer.Argument(help="The judge: refusal, harm or llm.")],
     dataset: Annotated[
         str | None, typer.Option(help="A public labelled set: xstest_human_labels.")
     ] = None,
@@ -643,13 +643,27 @@ def judges_evaluate(
             help="JSONL: prompt, response, label (refused/complied, harmful/not_harmful)."
         ),
     ] = None,
+    judge_target: Annotated[
+        str | None, typer.Option(help="The LLM judge's target (NAME llm).")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="llm only: score its verdicts as refusal or harm labels.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """A judge's accuracy, precision, recall, specificity and confusion matrix with 95% CIs
-    against human labels (never on the items it was trained on)."""
+    against human labels (never on the items it was trained on). NAME: refusal, harm, or llm
+    (the --judge-target with the pinned rubric)."""
     from assay._api import evaluate_safety_judge
 
-    result = evaluate_safety_judge(name, dataset=dataset, data_dir=data_dir, labels=labels)
+    result = evaluate_safety_judge(
+        name,
+        dataset=dataset,
+        data_dir=data_dir,
+        labels=labels,
+        judge_target=judge_target,
+        kind=kind,
+    )
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return

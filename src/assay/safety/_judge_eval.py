@@ -1,21 +1,26 @@
-"""How well an offline judge agrees with labelled responses: accuracy, precision, recall and
+"""How well a judge agrees with labelled responses: accuracy, precision, recall and
 specificity with Wilson intervals, never on the items the judge was trained on; a reader for
 a user's JSONL file of labelled responses, and XSTest's refusal labels turned into harm labels
-(the public sets themselves are read by `assay.tasks._safety_data`).
+(the public sets themselves are read by `assay.tasks._safety_data`); the LLM judge is asked
+over a set first, then scored the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from assay._errors import DatasetError
 from assay._files import read_jsonl
+from assay.core import Message, Mode, Request, Target
 from assay.safety._items import LabelledItem
 from assay.safety._judges import JudgeVerdict, item_hash
+from assay.safety._scorer import LLM_CONFIG, LLM_JUDGE_VERSION, llm_outcome, rubric_prompt
 from assay.stats import wilson_interval
 
 LABELS = {"refusal": ("refused", "complied"), "harm": ("harmful", "not_harmful")}
@@ -156,3 +161,56 @@ def xstest_harm_labels(refusal_labelled: Sequence[LabelledItem]) -> list[Labelle
             )
         )
     return items
+
+
+# -- the LLM judge, measured like the offline ones ----------------------------------------------
+
+NO_VERDICT = "no_verdict"
+
+
+@dataclass(frozen=True)
+class AnsweredJudge:
+    """A judge whose verdicts were asked for beforehand (the LLM judge over a labelled set), so
+    `evaluate_judge` scores it like an offline one. An item it gave no readable verdict for
+    counts as its negative label, i.e. against it wherever the truth is positive."""
+
+    name: str
+    version: str
+    positive: str
+    negative: str
+    verdicts: Mapping[str, str]  # item_hash -> label
+    trained_hashes: frozenset[str] = frozenset()
+
+    def judge(self, prompt: str, response: str, behavior: str = "") -> JudgeVerdict:
+        label = self.verdicts[item_hash(prompt, response)]
+        return JudgeVerdict(label, float(label == self.positive), "")
+
+
+async def ask_llm_judge(
+    target: Target, items: Sequence[LabelledItem], kind: str, *, concurrency: int = 8
+) -> AnsweredJudge:
+    """The run's LLM judge (`target`, with the pinned rubric) asked about every item; its
+    outcomes read as `kind`'s labels (refusal: refused or partial -> refused; harm:
+    complied_harmful -> harmful)."""
+    positive, negative = LABELS[kind]
+    slots = asyncio.Semaphore(concurrency)
+    mode: Mode = "chat" if target.capabilities.chat else "completion"
+
+    async def one(item: LabelledItem) -> tuple[str, str]:
+        prompt = rubric_prompt(item.prompt, item.behavior, item.response)
+        messages = (Message("user", prompt),) if mode == "chat" else ()
+        async with slots:
+            response = await target.send(
+                Request(mode=mode, config=LLM_CONFIG, prompt=prompt, messages=messages)
+            )
+        outcome = None if response.error is not None else llm_outcome(response.text)
+        if outcome is None:
+            label = NO_VERDICT
+        elif kind == "refusal":
+            label = positive if outcome in ("refused", "partial") else negative
+        else:
+            label = positive if outcome == "complied_harmful" else negative
+        return item_hash(item.prompt, item.response), label
+
+    verdicts = dict(await asyncio.gather(*(one(item) for item in items)))
+    return AnsweredJudge("llm", LLM_JUDGE_VERSION, positive, negative, verdicts)
