@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.metadata
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -92,13 +93,17 @@ def attack(
 
 
 ATTACK_FAMILIES = "assay.safety.attacks"
+ATTACK_ENTRY_POINTS = "assay.attacks"
 
 
 @functools.cache
 def _load_attacks() -> None:
     # The package's own families register when imported: on first use, not at import time,
-    # and by name, as task discovery imports the catalogue (the families import this module).
+    # and by name, as task discovery imports the catalogue (the families import this module);
+    # then each installed package's `assay.attacks` entry point, as for tasks.
     importlib.import_module(ATTACK_FAMILIES)
+    for entry_point in importlib.metadata.entry_points(group=ATTACK_ENTRY_POINTS):
+        entry_point.load()
 
 
 def attack_names() -> list[str]:
